@@ -1,0 +1,94 @@
+# The clinic assistant. Start with `make run` (chat in the browser) or `make test` (every check).
+# Everything installs into .venv from requirements/lock.txt; nothing global is needed but Python.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+SPACY_PIPELINE := models/spacy/clinic_en/meta.json
+RASA_VERSION := 3.6.21
+RASA_SDK_VERSION := 3.6.2
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
+        check-config browser lock clean
+
+run: setup train check-config
+	$(PY) -m tools.run
+
+test: setup browser validate lint train unit-tests conversation-tests nlu-gate
+
+setup: $(INSTALLED) $(SPACY_PIPELINE)
+
+# Rasa 3.6 and rasa-sdk 3.6 declare Requires-Python <3.11; on 3.11 a plain `pip install rasa`
+# silently installs rasa 1.10.2. So: the exact lock first, then both Rasa packages without
+# their (already installed) dependencies. See requirements/rasa-3.6.21.in.
+$(INSTALLED): requirements/lock.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 11) else "Python 3.10 or 3.11 is needed (found %d.%d); set PYTHON=python3.11" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==24.2"
+	$(BIN)/pip install --quiet --no-deps -r requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+	touch $@
+
+$(SPACY_PIPELINE): $(INSTALLED) nlp/build_pipeline.py $(wildcard nlp/patterns/*.yml)
+	$(PY) -m nlp.build_pipeline
+
+# Trains only when models/ has no model for the current config, domain, data and spaCy patterns.
+train: setup
+	@if $(PY) -m tools.model stale; then \
+	  echo "Training $$($(PY) -m tools.model path) …"; \
+	  $(BIN)/rasa train --fixed-model-name $$($(PY) -m tools.model name) --out models && \
+	  find models -maxdepth 1 -name 'clinic-*.tar.gz' ! -name "$$($(PY) -m tools.model name).tar.gz" -delete; \
+	else echo "Model $$($(PY) -m tools.model path) is up to date."; fi
+
+check-config: setup
+	@$(PY) -m actions.clinic_config
+
+# Rasa's --fail-on-warnings misses some warnings it prints (e.g. duplicated intents), so any
+# UserWarning fails too, except the one about utter_default: Rasa's validator does not know
+# that action_default_fallback (the dialogue fallback) sends it.
+validate: setup
+	@mkdir -p results
+	$(BIN)/rasa data validate --fail-on-warnings --max-history 5 > results/validate.log 2>&1 \
+	  || { cat results/validate.log; exit 1; }
+	@if grep -A1 UserWarning results/validate.log | grep -v "utter_default' is not used" | grep -q UserWarning; then \
+	  grep -A1 UserWarning results/validate.log; echo "rasa data validate printed warnings (above)"; exit 1; \
+	else echo "Training data and domain are valid."; fi
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit-tests: setup train browser
+	$(PY) -m pytest
+
+conversation-tests: train
+	$(BIN)/rasa test core --model $$($(PY) -m tools.model path) --stories tests/conversations \
+	  --fail-on-prediction-errors --out results/conversations
+
+nlu-gate: train
+	$(PY) -m tools.nlu_gate --model $$($(PY) -m tools.model path)
+
+nlu-report: train
+	$(BIN)/rasa test nlu --nlu data/nlu --cross-validation --folds 5 --out results/nlu-crossval
+	$(PY) -m tools.nlu_report results/nlu-crossval
+
+# Headless Chromium for the browser test, from Debian's packages (Playwright's own browser
+# download cannot work on machines without general internet access).
+browser:
+	@command -v chromium >/dev/null 2>&1 || tools/install_chromium.sh
+
+# Re-resolve requirements/lock.txt from requirements/project.in (needs a working .venv).
+lock:
+	$(BIN)/pip install -r requirements/project.in
+	$(BIN)/pip install --no-deps --ignore-requires-python rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)
+	(sed -n '1,/^$$/p' requirements/lock.txt | sed '$$d'; $(BIN)/pip freeze --exclude-editable | grep -v -i -E '^rasa(-|_)?(sdk)?==') > requirements/lock.new
+	mv requirements/lock.new requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) models/clinic-*.tar.gz models/spacy results .pytest_cache .ruff_cache

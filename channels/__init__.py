@@ -1,0 +1,1 @@
+"""Input channels mounted on the Rasa server (named in credentials.yml)."""

@@ -1,0 +1,77 @@
+"""Rasa NLU component: clinical terms from the clinic's spaCy entity ruler, as Rasa entities.
+
+Rasa's own `SpacyEntityExtractor` reports the matched text ("roacutane"); this one reports the
+canonical id of the pattern entry ("isotretinoin"), so slots, rules and the screening policy
+work with one name per concept whatever the visitor typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.tokens import Doc
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    is_trainable=False,
+    model_from="SpacyNLP",
+)
+class ClinicalTermExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds an entity per clinical term the entity ruler found, valued by its canonical id."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ClinicalTermExtractor:
+        return cls()
+
+    def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
+        for message in messages:
+            doc = model.model(normalise_quotes(message.get(TEXT) or ""))
+            found = self.add_extractor_name(terms_in(doc))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+def terms_in(doc: Doc) -> list[dict[str, Any]]:
+    """Rasa entity dicts for the ruler's matches in `doc`."""
+    return [
+        {
+            "entity": ent.label_,
+            "value": ent.ent_id_ or ent.text.lower(),
+            "text": ent.text,
+            "start": ent.start_char,
+            "end": ent.end_char,
+            "confidence": None,
+        }
+        for ent in doc.ents
+    ]
+
+
+def normalise_quotes(text: str) -> str:
+    """Phones type curly apostrophes ("crow’s feet"); the patterns use straight ones.
+
+    One character for one, so entity offsets still point into the visitor's own text.
+    """
+    return text.replace("\u2019", "'").replace("\u2018", "'")

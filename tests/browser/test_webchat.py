@@ -1,0 +1,96 @@
+"""The web chat page in a real browser (Debian's Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support import RunningAssistant
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 375, "height": 740}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is needed for the browser test: run `make browser` (installs Debian's chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def bot_messages(page: Page):
+    return page.locator(".msg--bot")
+
+
+def test_chat_on_a_phone_screen(page: Page, assistant: RunningAssistant) -> None:
+    page.goto(f"{assistant.url}/chat/")
+    expect(page).to_have_title("Aurora Skin Clinic · Chat")
+
+    # The greeting arrives by itself and says it is automated.
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+
+    # Quick replies are real buttons, reachable from the keyboard.
+    button = page.get_by_role("button", name="Opening hours")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--user").last).to_have_text("You: Opening hours")
+    expect(bot_messages(page).filter(has_text="Opening hours:")).to_have_count(1)
+    expect(button).to_be_disabled()
+    answered = bot_messages(page).count()
+
+    # Typing works from the keyboard, and the typing indicator shows until the reply.
+    page.evaluate(
+        """() => { window.sawTyping = false;
+        new MutationObserver(() => { if (document.querySelector('.typing')) window.sawTyping = true; })
+          .observe(document.getElementById('log'), {childList: true}); }"""
+    )
+    page.get_by_label("Your message").fill("who won the football last night?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--user").last).to_have_text("You: who won the football last night?")
+    expect(bot_messages(page).nth(answered)).to_contain_text("outside what I can help with")
+    assert page.evaluate("window.sawTyping") is True
+    expect(page.locator(".typing")).to_have_count(0)
+
+    # Readable on a phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "webchat-phone.png"))
+
+
+def test_reload_continues_the_same_conversation(page: Page, assistant: RunningAssistant) -> None:
+    page.goto(f"{assistant.url}/chat/")
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+    page.get_by_label("Your message").fill("are you a bot?")
+    page.get_by_role("button", name="Send").click()
+    expect(bot_messages(page).last).to_contain_text("not a person")
+    session_id = page.evaluate("localStorage.getItem('clinic-chat-session')")
+
+    page.reload()
+    expect(page.locator(".msg--user")).to_have_text(["You: are you a bot?"])  # history is back
+    page.get_by_label("Your message").fill("where are you?")
+    page.keyboard.press("Enter")
+    expect(bot_messages(page).filter(has_text="Opening hours:")).to_have_count(1)
+
+    assert page.evaluate("localStorage.getItem('clinic-chat-session')") == session_id
+    said = [e["text"] for e in assistant.tracker(session_id)["events"] if e["event"] == "user"]
+    assert said[-2:] == ["are you a bot?", "where are you?"], "both messages are in one server-side conversation"

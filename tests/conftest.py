@@ -1,0 +1,66 @@
+"""Shared fixtures: the real assistant (action server + Rasa server) on free local ports.
+
+The servers run as separate processes exactly as `make run` starts them, with their own
+copy of clinic.yml and their own SQLite tracker store, so tests can change both freely.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import API_TOKEN, RunningAssistant
+from tools.model import model_path
+from tools.servers import PROJECT_ROOT, AssistantServers, StartupError, free_port
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"No trained model for the current data ({model.name}): run `make train` first.")
+    return model
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
+    work = tmp_path_factory.mktemp("assistant")
+    clinic_file = work / "clinic.yml"
+    shutil.copy(PROJECT_ROOT / "clinic.yml", clinic_file)
+    tracker_db = work / "tracker.db"
+    action_port = free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n",
+        encoding="utf-8",
+    )
+    log_file = work / "servers.log"
+    with log_file.open("wb") as log:
+        servers = AssistantServers(
+            model=trained_model,
+            endpoints=endpoints,
+            rasa_port=free_port(),
+            action_port=action_port,
+            auth_token=API_TOKEN,
+            log=log,
+            extra_env={"CLINIC_CONFIG": str(clinic_file)},
+        )
+        try:
+            servers.start()
+        except StartupError as error:
+            pytest.fail(f"{error}\n--- server log ---\n{log_file.read_text(errors='replace')[-5000:]}")
+        try:
+            yield RunningAssistant(servers, clinic_file, tracker_db, log_file)
+        finally:
+            servers.stop()
+
+
+@pytest.fixture
+def visitor() -> str:
+    """A fresh conversation id, as a new visitor would get."""
+    return f"visitor-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,76 @@
+"""The running assistant over real HTTP, as the web chat, clinic staff and operators use it."""
+
+from __future__ import annotations
+
+import requests
+import yaml
+
+from channels.reply_guard import APOLOGY
+from tests.support import API_TOKEN, RunningAssistant
+
+
+def test_greeting_says_it_is_an_automated_assistant(assistant: RunningAssistant, visitor: str) -> None:
+    replies = assistant.say(visitor, "hello")
+    text = " ".join(m.get("text", "") for m in replies).lower()
+    assert "automated assistant" in text
+    assert "not a doctor" in text
+    assert any(m.get("buttons") for m in replies), "the greeting offers quick replies"
+
+
+def test_bot_challenge_is_answered_honestly(assistant: RunningAssistant, visitor: str) -> None:
+    assert "not a person" in assistant.texts(visitor, "am i talking to a real human?").lower()
+
+
+def test_clinic_details_come_from_clinic_yml_without_retraining(assistant: RunningAssistant, visitor: str) -> None:
+    clinic = yaml.safe_load(assistant.clinic_file.read_text())
+    answer = assistant.texts(visitor, "what are your opening hours?")
+    assert clinic["phone"] in answer and clinic["address"] in answer
+
+    clinic["phone"] = "+44 20 7946 0777"
+    assistant.clinic_file.write_text(yaml.safe_dump(clinic, allow_unicode=True))
+    assert "+44 20 7946 0777" in assistant.texts(f"{visitor}-later", "where is the clinic")
+
+
+def test_unrelated_questions_are_redirected(assistant: RunningAssistant, visitor: str) -> None:
+    answer = assistant.texts(visitor, "who won the football last night?").lower()
+    assert "laser" in answer and "outside what i can help with" in answer
+
+
+def test_gibberish_gets_help_instead_of_a_shrug(assistant: RunningAssistant, visitor: str) -> None:
+    answer = assistant.texts(visitor, "qwpoeiru zxmncb").lower()
+    assert ("laser" in answer and "what would you like to know" in answer) or "for example" in answer
+
+
+def test_http_api_needs_the_token(assistant: RunningAssistant) -> None:
+    assert requests.get(f"{assistant.url}/status", timeout=10).status_code == 401
+    assert requests.get(f"{assistant.url}/status", params={"token": API_TOKEN}, timeout=10).status_code == 200
+
+
+def test_chat_page_is_served_by_the_rasa_server(assistant: RunningAssistant) -> None:
+    page = requests.get(f"{assistant.url}/chat/", timeout=10)
+    assert page.status_code == 200 and "Aurora Skin Clinic" in page.text
+    assert requests.get(f"{assistant.url}/chat/assets/chat.js", timeout=10).status_code == 200
+
+
+def test_transcripts_survive_a_restart_of_the_rasa_server(assistant: RunningAssistant, visitor: str) -> None:
+    assistant.say(visitor, "hi there")
+    assistant.say(visitor, "where are you based?")
+    assistant.restart("rasa_server")
+
+    events = assistant.tracker(visitor)["events"]
+    said = [e["text"] for e in events if e["event"] == "user"]
+    assert said == ["hi there", "where are you based?"]
+    assert any(e["event"] == "bot" and "Opening hours" in (e.get("text") or "") for e in events)
+
+
+def test_action_server_down_gets_an_apology_then_recovers(assistant: RunningAssistant, visitor: str) -> None:
+    assistant.say(visitor, "hello")
+    assistant.servers.action_server.stop()
+    try:
+        assert assistant.texts(visitor, "what are your opening hours?") == APOLOGY
+        assert "automated assistant" in assistant.texts(visitor, "hi again").lower(), (
+            "answers that need no action still work"
+        )
+    finally:
+        assistant.restart("action_server")
+    assert "Opening hours" in assistant.texts(visitor, "what are your opening hours?")

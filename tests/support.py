@@ -1,0 +1,45 @@
+"""A handle on the running assistant for tests: talk to it as a visitor, read it as staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tools.servers import AssistantServers
+
+API_TOKEN = "test-token"
+
+
+@dataclass
+class RunningAssistant:
+    servers: AssistantServers
+    clinic_file: Path
+    tracker_db: Path
+    log_file: Path
+
+    @property
+    def url(self) -> str:
+        return self.servers.url
+
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """One visitor message over the REST channel; the bot's replies as Rasa sends them."""
+        reply = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def texts(self, sender: str, text: str) -> str:
+        return "\n".join(m.get("text", "") for m in self.say(sender, text))
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        reply = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+    def restart(self, server_name: str) -> None:
+        server = getattr(self.servers, server_name)
+        server.stop()
+        server.start()
+        self.servers.wait_until_ready(180)

@@ -1,0 +1,84 @@
+"""The training and held-out examples are varied, plentiful and independent of each other."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from difflib import SequenceMatcher
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAINING_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout.yml"
+NEAR_DUPLICATE = 0.9
+MIN_TRAINING_EXAMPLES = 30
+MIN_HELDOUT_EXAMPLES = 8
+
+
+def examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """(label, text) pairs from Rasa NLU YAML files."""
+    pairs = []
+    for path in paths:
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if "intent" in block:
+                for line in block["examples"].splitlines():
+                    if line.strip().startswith("- "):
+                        pairs.append((block["intent"], line.strip()[2:].strip()))
+    return pairs
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def similar_pairs(texts: list[str], threshold: float) -> list[tuple[str, str, float]]:
+    """Pairs whose normalised character similarity exceeds `threshold` (cheap bounds first)."""
+    found = []
+    normalised = [normalise(t) for t in texts]
+    for (i, a), (j, b) in combinations(enumerate(normalised), 2):
+        if min(len(a), len(b)) * 2 / (len(a) + len(b) or 1) <= threshold:
+            continue
+        matcher = SequenceMatcher(None, a, b)
+        if matcher.real_quick_ratio() > threshold and matcher.quick_ratio() > threshold:
+            ratio = matcher.ratio()
+            if ratio > threshold:
+                found.append((texts[i], texts[j], round(ratio, 2)))
+    return found
+
+
+TRAINING = examples(TRAINING_FILES)
+HELDOUT = examples([HELDOUT_FILE])
+
+
+def test_training_examples_have_no_near_duplicates() -> None:
+    assert similar_pairs([text for _, text in TRAINING], NEAR_DUPLICATE) == []
+
+
+def test_heldout_examples_are_not_copies_of_training_examples() -> None:
+    training = {normalise(text): text for _, text in TRAINING}
+    copies = []
+    for _, text in HELDOUT:
+        key = normalise(text)
+        for other_key, other in training.items():
+            if abs(len(key) - len(other_key)) < 0.2 * len(key) + 2 and (
+                SequenceMatcher(None, key, other_key).ratio() > NEAR_DUPLICATE
+            ):
+                copies.append((text, other))
+    assert copies == []
+
+
+@pytest.mark.parametrize("label", sorted({label for label, _ in TRAINING}))
+def test_every_label_has_enough_training_examples(label: str) -> None:
+    assert Counter(lab for lab, _ in TRAINING)[label] >= MIN_TRAINING_EXAMPLES
+
+
+def test_heldout_set_covers_every_trained_label() -> None:
+    trained = {label for label, _ in TRAINING}
+    counts = Counter(label for label, _ in HELDOUT)
+    assert set(counts) == trained
+    assert min(counts.values()) >= MIN_HELDOUT_EXAMPLES

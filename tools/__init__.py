@@ -1,0 +1,1 @@
+"""Developer and operator tooling: running the servers, model bookkeeping, quality gates."""

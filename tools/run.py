@@ -1,0 +1,88 @@
+"""`make run`: check the set-up, start both servers, print where the chat is, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from urllib.parse import urlparse
+
+import yaml
+
+from actions.clinic_config import ClinicConfigError, load_clinic_config
+from tools.model import model_path
+from tools.servers import PROJECT_ROOT, AssistantServers, StartupError
+
+
+def action_port_from_endpoints() -> int:
+    """The action server listens where endpoints.yml tells Rasa to find it."""
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    url = urlparse(endpoints["action_endpoint"]["url"])
+    return url.port or 80
+
+
+def preflight() -> AssistantServers:
+    """Everything that can be checked before starting, each with the fix in its message."""
+    try:
+        clinic = load_clinic_config()
+    except ClinicConfigError as error:
+        raise StartupError(f"clinic.yml: {error}") from None
+    model = model_path()
+    if not model.exists():
+        raise StartupError(f"No trained model for the current data ({model.name}). Run `make train` first.")
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    servers = AssistantServers(
+        model=model,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+        action_port=action_port_from_endpoints(),
+        auth_token=os.environ.get("RASA_TOKEN") or None,
+    )
+    servers.check_ports()
+    print(f"Starting the assistant for {clinic.name} with model {model.name} …", flush=True)
+    return servers
+
+
+def main() -> int:
+    try:
+        servers = preflight()
+        started = time.monotonic()
+        servers.start()
+    except StartupError as error:
+        print(f"\nCannot start: {error}", file=sys.stderr)
+        return 1
+    host = "localhost" if servers.host in ("127.0.0.1", "0.0.0.0") else servers.host
+    print(
+        f"\nReady in {time.monotonic() - started:.0f}s.\n"
+        f"  Web chat:   http://{host}:{servers.rasa_port}/chat/\n"
+        f"  REST:       POST http://{host}:{servers.rasa_port}/webhooks/rest/webhook\n"
+        f"  HTTP API:   http://{host}:{servers.rasa_port}/status"
+        f"{' (token required)' if servers.auth_token else ''}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            for server in (servers.action_server, servers.rasa_server):
+                code = server.exited()
+                if code is not None:
+                    print(f"\nThe {server.name} stopped (exit code {code}); stopping the other one.", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        print("\nStopping …", flush=True)
+        return 0
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""Start, watch and stop the assistant's two processes: the action server and the Rasa server.
+
+`make run` (tools/run.py) and the HTTP and browser tests use the same class, so the tests
+exercise the processes exactly as a clinic runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+class StartupError(RuntimeError):
+    """A server could not start; the message says what to do about it."""
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free right now (for tests that must not clash with `make run`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@dataclass
+class ServerProcess:
+    """One child process with the URL that says it is ready."""
+
+    name: str
+    command: list[str]
+    ready_url: str
+    env: dict
+    log: int | IO[bytes] | None = None
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT if self.log is not None else None,
+            start_new_session=True,  # so stop() reaches the whole process group
+        )
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@dataclass
+class AssistantServers:
+    """The action server and the Rasa server (HTTP API, REST, socket.io and the chat page)."""
+
+    model: Path
+    endpoints: Path = PROJECT_ROOT / "endpoints.yml"
+    credentials: Path = PROJECT_ROOT / "credentials.yml"
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    auth_token: str | None = None
+    log: int | IO[bytes] | None = None
+    extra_env: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        env = {**os.environ, "SANIC_HOST": self.host, "PYTHONPATH": str(PROJECT_ROOT), **self.extra_env}
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        rasa = str(VENV_BIN / "rasa")
+        rasa_command = [
+            rasa, "run",
+            "--model", str(self.model),
+            "--enable-api",
+            "--interface", self.host,
+            "--port", str(self.rasa_port),
+            "--endpoints", str(self.endpoints),
+            "--credentials", str(self.credentials),
+        ]  # fmt: skip
+        if self.auth_token:
+            rasa_command += ["--auth-token", self.auth_token]
+        base = f"http://{self.host}:"
+        self.action_server = ServerProcess(
+            "action server",
+            [rasa, "run", "actions", "--port", str(self.action_port), "--actions", "actions"],
+            f"{base}{self.action_port}/health",
+            env,
+            self.log,
+        )
+        self.rasa_server = ServerProcess("Rasa server", rasa_command, f"{base}{self.rasa_port}/", env, self.log)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    def check_ports(self) -> None:
+        for server, port, hint in (
+            (self.rasa_server, self.rasa_port, "RASA_PORT=5006"),
+            (self.action_server, self.action_port, "the port in endpoints.yml"),
+        ):
+            if not port_is_free(self.host, port):
+                raise StartupError(
+                    f"Port {port} for the {server.name} is already in use, probably by an assistant "
+                    f"that is still running. Stop it (Ctrl-C in its terminal) or change {hint}."
+                )
+
+    def start(self, timeout_seconds: float = 180.0) -> None:
+        self.check_ports()
+        for server in (self.action_server, self.rasa_server):
+            server.start()
+        self.wait_until_ready(timeout_seconds)
+
+    def wait_until_ready(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        pending = [self.action_server, self.rasa_server]
+        while pending:
+            for server in list(pending):
+                code = server.exited()
+                if code is not None:
+                    self.stop()
+                    raise StartupError(
+                        f"The {server.name} stopped while starting (exit code {code}); see its log above."
+                    )
+                if answers(server.ready_url):
+                    pending.remove(server)
+            if pending and time.monotonic() > deadline:
+                self.stop()
+                names = ", ".join(s.name for s in pending)
+                raise StartupError(f"Timed out after {timeout_seconds:.0f}s waiting for: {names}.")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        for server in (self.rasa_server, self.action_server):
+            server.stop()

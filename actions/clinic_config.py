@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,6 +54,7 @@ class ClinicConfig:
     email: str
     address: str
     booking_link: str
+    lasers: tuple[str, ...]
     languages: tuple[str, ...]
     timezone: str
     opening_hours: Mapping[str, tuple[time, time] | None]
@@ -81,6 +82,22 @@ class ClinicConfig:
             lines.append(f"{span}: {label}")
         return "\n".join(lines)
 
+    def reply_time_text(self, now: datetime) -> str:
+        """When a person from the clinic can answer, from the opening hours and `now`."""
+        local = now.astimezone(self.zone)
+        today = self.opening_hours[WEEKDAYS[local.weekday()]]
+        if today and today[0] <= local.time() < today[1]:
+            return f"We're open now (until {today[1]:%H:%M}), so a member of the team will get back to you today."
+        for days_ahead in range(8):
+            day = local.date() + timedelta(days=days_ahead)
+            hours = self.opening_hours[WEEKDAYS[day.weekday()]]
+            if hours and (days_ahead > 0 or local.time() < hours[0]):
+                when = "today" if days_ahead == 0 else ("tomorrow" if days_ahead == 1 else f"on {day:%A}")
+                return (
+                    f"We're closed right now; a member of the team will get back to you {when} from {hours[0]:%H:%M}."
+                )
+        return "A member of the team will get back to you as soon as the clinic reopens."
+
     def price_text(self) -> str:
         symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(self.currency, self.currency + " ")
         lines = []
@@ -99,6 +116,8 @@ class ClinicConfig:
             "clinic_address": self.address,
             "clinic_hours": self.hours_text(),
             "clinic_languages": spoken_list(self.languages),
+            "clinic_lasers": spoken_list(self.lasers),
+            "clinic_prices": self.price_text(),
             "booking_link": self.booking_link,
         }
 
@@ -145,9 +164,8 @@ def _parse(raw: dict[str, Any], path: Path) -> ClinicConfig:
     if not str(raw["booking_link"]).startswith(("https://", "http://")):
         raise fail("booking_link", "should be a web address starting with https://")
 
-    languages = raw.get("languages")
-    if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
-        raise fail("languages", "should be a list of languages, e.g. [English, Spanish]")
+    languages = _text_list(raw, "languages", "a list of languages, e.g. [English, Spanish]", fail)
+    lasers = _text_list(raw, "lasers", "a list of the lasers used, e.g. [a fractional CO2 laser (ablative)]", fail)
 
     return ClinicConfig(
         name=raw["name"].strip(),
@@ -155,12 +173,20 @@ def _parse(raw: dict[str, Any], path: Path) -> ClinicConfig:
         email=str(raw.get("email") or "").strip(),
         address=raw["address"].strip(),
         booking_link=raw["booking_link"].strip(),
-        languages=tuple(languages),
+        lasers=lasers,
+        languages=languages,
         timezone=raw["timezone"],
         opening_hours=_parse_hours(raw.get("opening_hours"), fail),
         currency=raw["currency"].strip().upper(),
         prices=_parse_prices(raw.get("prices"), fail),
     )
+
+
+def _text_list(raw: dict[str, Any], key: str, expected: str, fail) -> tuple[str, ...]:
+    value = raw.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) and x.strip() for x in value):
+        raise fail(key, f"should be {expected}")
+    return tuple(x.strip() for x in value)
 
 
 def _parse_hours(hours: Any, fail) -> dict[str, tuple[time, time] | None]:

@@ -1,9 +1,11 @@
-"""Never leave a visitor without an answer when the action server is down.
+"""What a visitor sees when the assistant itself has nothing to say.
 
-When a custom action cannot reach the action server, Rasa logs the error and carries on with
-no reply at all. The guard watches each turn's output; if the turn sent nothing and the action
-server does not answer its health check, it sends a short apology instead. The health check
-runs only on silent turns, so normal turns pay nothing for it.
+Two kinds of turn end without a reply: the conversation is paused because it was handed to
+a person (Rasa records the message but predicts nothing), or a custom action could not reach
+the action server (Rasa logs it and carries on silently). The guard watches each turn's
+output; after a silent turn it acknowledges a paused conversation once ("a member of our
+team will reply"), or apologises if the action server is down. Only silent turns pay for
+these checks.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationPaused
 from sanic import Sanic
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,9 @@ logger = logging.getLogger(__name__)
 APOLOGY = (
     "Sorry, part of our assistant is not responding right now, so I can't complete that. "
     "Please try again in a minute, or call the clinic if it's urgent."
+)
+PAUSED_ACKNOWLEDGEMENT = (
+    "Thanks, I've added your message to the conversation. A member of our team will reply; until then I'll stay quiet."
 )
 HEALTH_TIMEOUT_SECONDS = 1.5
 
@@ -70,17 +76,56 @@ class ActionServerProbe:
             return False
 
 
-class ReplyGuard:
-    """Wraps Rasa's message handler; apologises for turns lost to a down action server."""
+class PausedConversations:
+    """Acknowledges, once per pause, messages sent while a person has the conversation."""
 
-    def __init__(self, handler: MessageHandler, probe: ActionServerProbe) -> None:
+    def __init__(self) -> None:
+        self._app: Sanic | None = None
+
+    def attach(self, app: Sanic) -> None:
+        self._app = app
+
+    async def acknowledge(self, sender_id: str, output: OutputChannel) -> bool:
+        """True if the conversation is paused (acknowledged now or already)."""
+        agent = getattr(self._app.ctx, "agent", None) if self._app else None
+        if agent is None or agent.tracker_store is None:
+            return False
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.retrieve(sender_id)
+            if tracker is None or not tracker.is_paused():
+                return False
+            if not self._acknowledged_since_pause(tracker.events):
+                await output.send_response(sender_id, {"text": PAUSED_ACKNOWLEDGEMENT})
+                tracker.update(BotUttered(PAUSED_ACKNOWLEDGEMENT))
+                await agent.tracker_store.save(tracker)
+        return True
+
+    @staticmethod
+    def _acknowledged_since_pause(events) -> bool:
+        for event in reversed(list(events)):
+            if isinstance(event, ConversationPaused):
+                return False
+            if isinstance(event, BotUttered) and event.text == PAUSED_ACKNOWLEDGEMENT:
+                return True
+        return False
+
+
+class ReplyGuard:
+    """Wraps Rasa's message handler and answers for the turns that would stay silent."""
+
+    def __init__(self, handler: MessageHandler, probe: ActionServerProbe, paused: PausedConversations) -> None:
         self._handler = handler
         self._probe = probe
+        self._paused = paused
 
     async def __call__(self, message: UserMessage) -> None:
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
         await self._handler(message)
-        if counter.sent == 0 and not await self._probe.is_up():
+        if counter.sent:
+            return
+        if await self._paused.acknowledge(message.sender_id, counter):
+            return
+        if not await self._probe.is_up():
             logger.warning("Action server unreachable; apologised to %s", message.sender_id)
             await counter.send_response(message.sender_id, {"text": APOLOGY})

@@ -14,7 +14,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, Sanic
 
-from channels.reply_guard import ActionServerProbe, ReplyGuard
+from channels.reply_guard import ActionServerProbe, PausedConversations, ReplyGuard
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -22,11 +22,13 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: Handler) -> Blueprint:
     """Builds a channel's blueprint around a guarded handler bound to the running server."""
     probe = ActionServerProbe()
-    blueprint = blueprint_factory(ReplyGuard(on_new_message, probe))
+    paused = PausedConversations()
+    blueprint = blueprint_factory(ReplyGuard(on_new_message, probe, paused))
 
     @blueprint.listener("before_server_start")
-    async def attach_probe(app: Sanic, _loop: Any) -> None:
+    async def attach_to_server(app: Sanic, _loop: Any) -> None:
         probe.attach(app)
+        paused.attach(app)
 
     return blueprint
 

@@ -3,7 +3,8 @@
 `make setup` runs this; Rasa's `SpacyNLP` then loads the result by path (see config.yml).
 The ruler tags clinical terms: CONDITION, MEDICATION, BODY_AREA and SKIN_CONCERN. Each match
 carries the canonical id of its entry (e.g. "roacutane" -> isotretinoin) as `ent.ent_id_`,
-which is what the assistant's rules work with.
+which is what the assistant's rules work with. The `clinical_context` component (context.py)
+then marks each term as denied or not, whose it is, and whether it is current.
 
 To use a pretrained pipeline instead (a clinic with internet access), see README,
 "Using en_core_web_md".
@@ -18,6 +19,8 @@ from pathlib import Path
 import spacy
 import yaml
 from spacy.language import Language
+
+import nlp.context  # noqa: F401  (registers the clinical_context component)
 
 PIPELINE_NAME = "clinic_en"
 PIPELINE_VERSION = "1.0.0"
@@ -41,6 +44,7 @@ def build(patterns: Iterable[dict[str, object]]) -> Language:
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(list(patterns))
+    nlp.add_pipe("clinical_context")
     nlp.meta.update(
         {
             "name": PIPELINE_NAME,

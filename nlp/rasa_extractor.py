@@ -1,8 +1,10 @@
-"""Rasa NLU component: clinical terms from the clinic's spaCy entity ruler, as Rasa entities.
+"""Rasa NLU component: clinical terms from the clinic's spaCy pipeline, as Rasa entities.
 
 Rasa's own `SpacyEntityExtractor` reports the matched text ("roacutane"); this one reports the
 canonical id of the pattern entry ("isotretinoin"), so slots, rules and the screening policy
-work with one name per concept whatever the visitor typed.
+work with one name per concept whatever the visitor typed. Each entity also carries the
+context the pipeline found (`negated`, `who`, `when`; see nlp/context.py), which the screen's
+actions read from the message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.tokens import Doc
+
+import nlp.context  # noqa: F401  (registers clinical_context before SpacyNLP loads the pipeline)
 
 
 @DefaultV1Recipe.register(
@@ -64,6 +68,9 @@ def terms_in(doc: Doc) -> list[dict[str, Any]]:
             "start": ent.start_char,
             "end": ent.end_char,
             "confidence": None,
+            "negated": ent._.negated,
+            "who": ent._.who,
+            "when": ent._.when,
         }
         for ent in doc.ents
     ]

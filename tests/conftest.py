@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import API_TOKEN, RunningAssistant
+from tests.receiver import WebhookReceiver
+from tests.support import API_TOKEN, STAFF_TOKEN, WEBHOOK_SECRET, RunningAssistant
 from tools.model import model_path
 from tools.servers import PROJECT_ROOT, AssistantServers, StartupError, free_port
 
@@ -27,7 +28,29 @@ def trained_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
+def booking_system() -> Iterator[WebhookReceiver]:
+    """The clinic's booking system; down until a test starts it."""
+    receiver = WebhookReceiver(free_port())
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def staff_inbox() -> Iterator[WebhookReceiver]:
+    """Where staff notifications go; up for the whole session."""
+    receiver = WebhookReceiver(free_port())
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(
+    trained_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    booking_system: WebhookReceiver,
+    staff_inbox: WebhookReceiver,
+) -> Iterator[RunningAssistant]:
     work = tmp_path_factory.mktemp("assistant")
     clinic_file = work / "clinic.yml"
     shutil.copy(PROJECT_ROOT / "clinic.yml", clinic_file)
@@ -48,14 +71,23 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             action_port=action_port,
             auth_token=API_TOKEN,
             log=log,
-            extra_env={"CLINIC_CONFIG": str(clinic_file)},
+            extra_env={
+                "CLINIC_CONFIG": str(clinic_file),
+                "DATABASE_URL": f"sqlite:///{work / 'clinic.db'}",
+                "BOOKING_WEBHOOK_URL": booking_system.url,
+                "BOOKING_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "STAFF_WEBHOOK_URL": staff_inbox.url,
+                "STAFF_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "STAFF_TOKEN": STAFF_TOKEN,
+                "DELIVERY_POLL_SECONDS": "0.3",
+            },
         )
         try:
             servers.start()
         except StartupError as error:
             pytest.fail(f"{error}\n--- server log ---\n{log_file.read_text(errors='replace')[-5000:]}")
         try:
-            yield RunningAssistant(servers, clinic_file, tracker_db, log_file)
+            yield RunningAssistant(servers, clinic_file, tracker_db, log_file, work / "clinic.db")
         finally:
             servers.stop()
 

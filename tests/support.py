@@ -11,6 +11,8 @@ import requests
 from tools.servers import AssistantServers
 
 API_TOKEN = "test-token"
+STAFF_TOKEN = "staff-test-token"
+WEBHOOK_SECRET = "webhook-test-secret"
 
 
 @dataclass
@@ -19,6 +21,7 @@ class RunningAssistant:
     clinic_file: Path
     tracker_db: Path
     log_file: Path
+    records_db: Path
 
     @property
     def url(self) -> str:
@@ -37,6 +40,10 @@ class RunningAssistant:
         reply = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": API_TOKEN}, timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+    def staff(self, method: str, path: str, token: str | None = STAFF_TOKEN) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.request(method, f"{self.url}/staff{path}", headers=headers, timeout=30)
 
     def restart(self, server_name: str) -> None:
         server = getattr(self.servers, server_name)

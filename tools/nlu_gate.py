@@ -1,10 +1,11 @@
-"""NLU quality gate: intent macro-F1 on the held-out set must stay at or above the floor.
+"""NLU quality gate on the held-out set: macro-F1 above the floor, few fallbacks.
 
 The held-out examples (tests/nlu/heldout.yml) are never used for training. Retrieval intents
 count per key ("faq/pain", not "faq"), because a visitor asking about pain and getting the
-price answer is as wrong as any other misunderstanding. A message the model is unsure of
-(nlu_fallback) counts as wrong. Prints a per-label table and every miss, then exits 1 below
-the floor.
+price answer is as wrong as any other misunderstanding. F1 scores what the classifiers
+understood; how often the fallback classifier then asks "Did you mean…" instead of answering
+is checked separately, so neither over-confidence nor over-caution passes unnoticed.
+Prints a per-label table and every miss; exits 1 when either limit is broken.
 """
 
 from __future__ import annotations
@@ -16,27 +17,15 @@ import logging
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from sklearn.metrics import precision_recall_fscore_support
+
+from nlp.parse import FALLBACK_INTENT, understood_label
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 FLOOR = 0.90
-
-
-def predicted_label(parse: dict[str, Any]) -> str:
-    """The intent, or for a retrieval intent its full key as the response selector chose it.
-
-    Mirrors Rasa's `ActionRetrieveResponse`: a selector trained for this retrieval intent, else
-    the "default" selector trained on all of them.
-    """
-    intent = (parse.get("intent") or {}).get("name") or "None"
-    selectors = parse.get("response_selector") or {}
-    if intent not in selectors.get("all_retrieval_intents", []):
-        return intent
-    selector = selectors.get(intent) or selectors.get("default") or {}
-    return (selector.get("response") or {}).get("intent_response_key") or intent
+MAX_FALLBACK_RATE = 0.10
 
 
 def heldout_examples(path: Path) -> list[tuple[str, str]]:
@@ -46,11 +35,16 @@ def heldout_examples(path: Path) -> list[tuple[str, str]]:
     return [(m.get("text"), m.get_full_intent()) for m in data.intent_examples]
 
 
-async def predict(model: Path, texts: list[str]) -> list[str]:
+async def predict(model: Path, texts: list[str]) -> list[tuple[str, bool]]:
+    """(understood label, whether the assistant would ask "Did you mean…") per text."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    return [predicted_label(await agent.parse_message(text)) for text in texts]
+    results = []
+    for text in texts:
+        parse = await agent.parse_message(text)
+        results.append((understood_label(parse), parse["intent"]["name"] == FALLBACK_INTENT))
+    return results
 
 
 def report(gold: list[str], predicted: list[str]) -> tuple[float, str]:
@@ -71,6 +65,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--heldout", type=Path, default=HELDOUT)
     parser.add_argument("--floor", type=float, default=FLOOR)
+    parser.add_argument("--max-fallback-rate", type=float, default=MAX_FALLBACK_RATE)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "results" / "nlu-gate.json")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -78,25 +73,32 @@ def main() -> int:
     examples = heldout_examples(args.heldout)
     texts = [text for text, _ in examples]
     gold = [label for _, label in examples]
-    predicted = asyncio.run(predict(args.model, texts))
+    results = asyncio.run(predict(args.model, texts))
+    predicted = [label for label, _ in results]
+    asks = [text for (text, _), (_, asked) in zip(examples, results, strict=True) if asked]
     macro, table = report(gold, predicted)
+    fallback_rate = len(asks) / len(examples)
 
-    misses = [(t, g, p) for t, g, p in zip(texts, gold, predicted, strict=False) if g != p]
+    misses = [(t, g, p) for t, g, p in zip(texts, gold, predicted, strict=True) if g != p]
     print(f"\nNLU gate: {len(examples)} held-out examples, {len(set(gold))} labels\n")
     print(table)
     if misses:
-        print(f"\nMisclassified ({len(misses)}):")
+        print(f"\nMisunderstood ({len(misses)}):")
         for text, expected, got in misses:
             print(f"  {expected:<24} -> {got:<24} {text!r}")
         confusions = Counter((g, p) for _, g, p in misses).most_common(5)
         print("Most common confusions: " + "; ".join(f"{g} -> {p} ({n})" for (g, p), n in confusions))
+    print(f"\nWould ask 'Did you mean…' for {len(asks)} ({fallback_rate:.1%}): " + "; ".join(map(repr, asks)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"macro_f1": macro, "floor": args.floor, "misses": misses}, indent=2), encoding="utf-8"
+    summary = {"macro_f1": macro, "fallback_rate": fallback_rate, "misses": misses, "asks": asks}
+    args.out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+    passed = macro >= args.floor and fallback_rate <= args.max_fallback_rate
+    print(
+        f"\nNLU gate {'PASSED' if passed else 'FAILED'}: macro-F1 {macro:.3f} (floor {args.floor:.2f}), "
+        f"fallback rate {fallback_rate:.1%} (at most {args.max_fallback_rate:.0%})"
     )
-    verdict = "PASSED" if macro >= args.floor else "FAILED"
-    print(f"\nNLU gate {verdict}: macro-F1 {macro:.3f} (floor {args.floor:.2f})")
-    return 0 if macro >= args.floor else 1
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

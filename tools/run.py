@@ -1,4 +1,4 @@
-"""`make run`: check the set-up, start both servers, print where the chat is, stop on Ctrl-C."""
+"""`make run`: check the set-up, start the servers and the delivery worker, stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         while not stopping:
-            for server in (servers.action_server, servers.rasa_server):
+            for server in servers.processes:
                 code = server.exited()
                 if code is not None:
                     print(f"\nThe {server.name} stopped (exit code {code}); stopping the other one.", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Start, watch and stop the assistant's two processes: the action server and the Rasa server.
+"""Start, watch and stop the assistant's processes: action server, Rasa server, delivery worker.
 
 `make run` (tools/run.py) and the HTTP and browser tests use the same class, so the tests
 exercise the processes exactly as a clinic runs them.
@@ -57,7 +57,7 @@ class ServerProcess:
 
     name: str
     command: list[str]
-    ready_url: str
+    ready_url: str | None  # None: ready once started
     env: dict
     log: int | IO[bytes] | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
@@ -102,6 +102,7 @@ class AssistantServers:
 
     def __post_init__(self) -> None:
         env = {**os.environ, "SANIC_HOST": self.host, "PYTHONPATH": str(PROJECT_ROOT), **self.extra_env}
+        self.env = env
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
         rasa = str(VENV_BIN / "rasa")
@@ -125,6 +126,25 @@ class AssistantServers:
             self.log,
         )
         self.rasa_server = ServerProcess("Rasa server", rasa_command, f"{base}{self.rasa_port}/", env, self.log)
+        self.delivery_worker = ServerProcess(
+            "delivery worker", [sys.executable, "-m", "actions.delivery"], None, env, self.log
+        )
+
+    @property
+    def processes(self) -> tuple[ServerProcess, ...]:
+        return (self.action_server, self.rasa_server, self.delivery_worker)
+
+    def migrate(self) -> None:
+        """Brings the records database (DATABASE_URL) to the newest schema."""
+        result = subprocess.run(
+            [str(VENV_BIN / "alembic"), "upgrade", "head"],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise StartupError(f"Could not prepare the records database (DATABASE_URL): {result.stderr.strip()[-800:]}")
 
     @property
     def url(self) -> str:
@@ -143,13 +163,14 @@ class AssistantServers:
 
     def start(self, timeout_seconds: float = 180.0) -> None:
         self.check_ports()
-        for server in (self.action_server, self.rasa_server):
+        self.migrate()
+        for server in self.processes:
             server.start()
         self.wait_until_ready(timeout_seconds)
 
     def wait_until_ready(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
-        pending = [self.action_server, self.rasa_server]
+        pending = list(self.processes)
         while pending:
             for server in list(pending):
                 code = server.exited()
@@ -158,7 +179,7 @@ class AssistantServers:
                     raise StartupError(
                         f"The {server.name} stopped while starting (exit code {code}); see its log above."
                     )
-                if answers(server.ready_url):
+                if server.ready_url is None or answers(server.ready_url):
                     pending.remove(server)
             if pending and time.monotonic() > deadline:
                 self.stop()
@@ -168,5 +189,5 @@ class AssistantServers:
                 time.sleep(0.5)
 
     def stop(self) -> None:
-        for server in (self.rasa_server, self.action_server):
+        for server in reversed(self.processes):
             server.stop()

@@ -50,11 +50,11 @@ def test_chat_on_a_phone_screen(page: Page, assistant: RunningAssistant) -> None
     expect(bot_messages(page).first).to_contain_text("automated assistant")
 
     # Quick replies are real buttons, reachable from the keyboard.
-    button = page.get_by_role("button", name="Opening hours")
+    button = page.get_by_role("button", name="How it works")
     button.focus()
     page.keyboard.press("Enter")
-    expect(page.locator(".msg--user").last).to_have_text("You: Opening hours")
-    expect(bot_messages(page).filter(has_text="Opening hours:")).to_have_count(1)
+    expect(page.locator(".msg--user").last).to_have_text("You: How it works")
+    expect(bot_messages(page).filter(has_text="tiny columns")).to_have_count(1)
     expect(button).to_be_disabled()
     answered = bot_messages(page).count()
 

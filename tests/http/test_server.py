@@ -36,9 +36,23 @@ def test_unrelated_questions_are_redirected(assistant: RunningAssistant, visitor
     assert "laser" in answer and "outside what i can help with" in answer
 
 
-def test_gibberish_gets_help_instead_of_a_shrug(assistant: RunningAssistant, visitor: str) -> None:
-    answer = assistant.texts(visitor, "qwpoeiru zxmncb").lower()
-    assert ("laser" in answer and "what would you like to know" in answer) or "for example" in answer
+def test_unclear_messages_get_did_you_mean_then_a_rephrase_then_a_person(
+    assistant: RunningAssistant, visitor: str
+) -> None:
+    first = assistant.say(visitor, "qwpoeiru zxmncb")
+    assert "Did you mean" in first[-1]["text"]
+    assert first[-1]["buttons"][-1] == {"title": "Something else", "payload": "/out_of_scope"}
+    rephrase = assistant.say(visitor, "/out_of_scope")[-1]
+    assert "put that another way" in rephrase["text"]
+    assert {"title": "Talk to a person", "payload": "/human_handoff"} in rephrase["buttons"]
+    assert "phone number or email" in assistant.texts(visitor, "/human_handoff")
+
+
+def test_did_you_mean_button_answers_the_question(assistant: RunningAssistant, visitor: str) -> None:
+    offered = assistant.say(visitor, "qwpoeiru zxmncb")[-1]["buttons"]
+    topic = next(b for b in offered if b["payload"] != "/out_of_scope")
+    assert assistant.texts(visitor, topic["payload"]), "choosing a topic gets an answer"
+    assert "Did you mean" not in assistant.texts(visitor, topic["payload"])
 
 
 def test_http_api_needs_the_token(assistant: RunningAssistant) -> None:

@@ -1,0 +1,1 @@
+"""Booking requests: validation of the details (plain Python) and the Rasa form and actions."""

@@ -1,0 +1,182 @@
+"""The project's own records: bookings, handoffs to a person, and the delivery outbox.
+
+SQLAlchemy over `DATABASE_URL` (a SQLite file by default, PostgreSQL by URL); the schema is
+managed by Alembic (migrations/). Writing a booking and its outbox entry happens in one
+transaction, so a booking can never exist without its delivery being queued, or the reverse.
+The staff console will read these same tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, TypeDecorator, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'clinic.db'}"
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out over the phone
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as UTC, read back as an aware UTC datetime, on SQLite (no time zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("datetimes stored in the records must carry a time zone")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), unique=True, nullable=False, index=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    kind = Column(String(32), nullable=False)  # laser_consultation | general_consultation
+    name = Column(String(120), nullable=False)
+    phone = Column(String(20), nullable=False)  # E.164
+    email = Column(String(320), nullable=True)
+    window_start = Column(UTCDateTime, nullable=False)
+    window_end = Column(UTCDateTime, nullable=False)
+    preferred_time_text = Column(String(255), nullable=False)  # the visitor's own words
+    concern = Column(Text, nullable=False)
+    contact_consent = Column(Boolean, nullable=False)
+    screening_outcome = Column(String(32), nullable=True)
+    screening_reasons = Column(Text, nullable=False, default="[]")  # JSON list of factor ids
+    needs_staff = Column(Boolean, nullable=False, default=False)  # the booking system refused it
+    status = Column(String(32), nullable=False, default="received")  # received | delivered | stored_only
+
+    def as_payload(self) -> dict[str, Any]:
+        """The JSON the clinic's booking system receives (docs/booking-webhook.md)."""
+        return {
+            "reference": self.reference,
+            "created_at": self.created_at.isoformat(),
+            "kind": self.kind,
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+            "preferred_window": {
+                "start": self.window_start.isoformat(),
+                "end": self.window_end.isoformat(),
+                "as_said": self.preferred_time_text,
+            },
+            "concern": self.concern,
+            "contact_consent": self.contact_consent,
+            "screening": {"outcome": self.screening_outcome, "reasons": json.loads(self.screening_reasons)},
+            "needs_clinician_review": self.screening_outcome == "clinician_review",
+            "conversation": {"id": self.conversation_id, "channel": self.channel},
+        }
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), unique=True, nullable=False, index=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    reason = Column(String(32), nullable=False)  # asked | clinician_review | not_understood
+    contact = Column(String(320), nullable=False)  # E.164 phone or email
+    screening_outcome = Column(String(32), nullable=True)
+    status = Column(String(16), nullable=False, default="open")  # open | resumed
+    resumed_at = Column(UTCDateTime, nullable=True)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "created_at": self.created_at.isoformat(),
+            "reason": self.reason,
+            "contact": self.contact,
+            "screening_outcome": self.screening_outcome,
+            "conversation": {"id": self.conversation_id, "channel": self.channel},
+        }
+
+
+class OutboxMessage(Base):
+    """A delivery still to make (or made): one POST or email, retried until it succeeds."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    kind = Column(String(32), nullable=False)  # booking | handoff
+    idempotency_key = Column(String(64), nullable=False)
+    target = Column(String(16), nullable=False)  # webhook | email
+    destination = Column(String(500), nullable=False)  # URL or email address
+    body = Column(Text, nullable=False)  # the exact JSON sent (and signed)
+    status = Column(String(16), nullable=False, default="pending", index=True)  # pending | delivered | rejected
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_error = Column(Text, nullable=True)
+    delivered_at = Column(UTCDateTime, nullable=True)
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL", DEFAULT_URL)
+
+
+@cache
+def engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back if it raises."""
+    factory = sessionmaker(engine(url), future=True, expire_on_commit=False)
+    with factory.begin() as db:
+        yield db
+
+
+def new_reference(prefix: str) -> str:
+    return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def queue(db: Session, kind: str, key: str, target: str, destination: str, payload: dict) -> OutboxMessage:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    message = OutboxMessage(kind=kind, idempotency_key=key, target=target, destination=destination, body=body)
+    db.add(message)
+    return message
+
+
+def bookings(db: Session) -> list[Booking]:
+    return list(db.scalars(select(Booking).order_by(Booking.created_at.desc())))
+
+
+def handoffs(db: Session, status: str | None = None) -> list[Handoff]:
+    query = select(Handoff).order_by(Handoff.created_at.desc())
+    if status:
+        query = query.where(Handoff.status == status)
+    return list(db.scalars(query))

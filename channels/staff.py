@@ -1,0 +1,104 @@
+"""Staff API on the Rasa server: see open handoffs and bookings, hand a conversation back.
+
+Every request needs `Authorization: Bearer <STAFF_TOKEN>`. Without STAFF_TOKEN set, the API
+refuses everything rather than run unprotected. The staff console will build on these routes.
+
+    GET  /staff/handoffs?status=open       handoffs to a person, newest first
+    GET  /staff/bookings                   booking requests with their delivery state
+    POST /staff/conversations/<id>/resume  the assistant answers this conversation again
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, ConversationResumed
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import update
+
+from actions import records
+
+
+def authorised(request: Request) -> HTTPResponse | None:
+    """None when the request carries the staff token, else the refusal to send."""
+    token = os.environ.get("STAFF_TOKEN", "")
+    if not token:
+        return response.json({"error": "The staff API is off: set STAFF_TOKEN to turn it on."}, status=503)
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return response.json({"error": "A valid staff token is required."}, status=401)
+    return None
+
+
+def list_handoffs(status: str | None) -> list[dict[str, Any]]:
+    with records.session() as db:
+        return [
+            {**h.as_payload(), "status": h.status, "resumed_at": h.resumed_at and h.resumed_at.isoformat()}
+            for h in records.handoffs(db, status)
+        ]
+
+
+def list_bookings() -> list[dict[str, Any]]:
+    with records.session() as db:
+        return [{**b.as_payload(), "status": b.status, "needs_staff": b.needs_staff} for b in records.bookings(db)]
+
+
+def close_handoffs(conversation_id: str) -> None:
+    with records.session() as db:
+        db.execute(
+            update(records.Handoff)
+            .where(records.Handoff.conversation_id == conversation_id, records.Handoff.status == "open")
+            .values(status="resumed", resumed_at=records.utcnow())
+        )
+
+
+class StaffAPI(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "staff"
+
+    def url_prefix(self) -> str:
+        return "/staff"  # absolute: not under /webhooks (see channels/webchat.py)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        staff = Blueprint("staff_api", __name__)
+
+        @staff.route("/handoffs", methods=["GET"])
+        async def handoffs(request: Request) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            return response.json(await asyncio.to_thread(list_handoffs, request.args.get("status")))
+
+        @staff.route("/bookings", methods=["GET"])
+        async def bookings(request: Request) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            return response.json(await asyncio.to_thread(list_bookings))
+
+        @staff.route("/conversations/<conversation_id>/resume", methods=["POST"])
+        async def resume(request: Request, conversation_id: str) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            agent = request.app.ctx.agent
+            async with agent.lock_store.lock(conversation_id):
+                tracker = await agent.tracker_store.retrieve(conversation_id)
+                if tracker is None:
+                    return response.json({"error": "No such conversation."}, status=404)
+                was_paused = tracker.is_paused()
+                if was_paused:
+                    # The listen marks the end of the paused stretch, so the visitor's next
+                    # message is read as a fresh turn (rules start from a listen).
+                    tracker.update(ConversationResumed())
+                    tracker.update(ActionExecuted("action_listen"))
+                    await agent.tracker_store.save(tracker)
+            await asyncio.to_thread(close_handoffs, conversation_id)
+            return response.json({"conversation_id": conversation_id, "resumed": was_paused})
+
+        return staff

@@ -1,0 +1,52 @@
+"""Route messages that disclose the visitor's own condition to the pre-screen.
+
+"I'm 5 months pregnant, can I get the laser?" or "I'm on roaccutane" often match no intent
+well (nlu_fallback) or look like an off-topic medical question (out_of_scope). Either way the
+visitor is telling us about their health, and the safe reply is the pre-screen, which tells
+them at once if that rules laser treatment out. A "Did you mean…" question here would also
+lose the disclosure: Rasa replaces the unclear message with the clarified one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.training_data.message import Message
+
+SCREENING_INTENT = "start_screening"
+ROUTED_INTENTS = {"nlu_fallback", "out_of_scope"}
+HEALTH_LABELS = {"CONDITION", "MEDICATION"}
+
+
+def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
+    """A condition or medicine the visitor says they have (not denied, not someone else's)."""
+    return any(
+        e.get("entity") in HEALTH_LABELS and not e.get("negated") and e.get("who", "self") == "self" for e in entities
+    )
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DisclosureRouter(GraphComponent, IntentClassifier):
+    """Turns an unclear or off-topic message that discloses the visitor's health into start_screening."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DisclosureRouter:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = (message.get("intent") or {}).get("name")
+            if intent in ROUTED_INTENTS and discloses_own_health(message.get("entities") or []):
+                message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
+        return messages

@@ -1,0 +1,190 @@
+"""The pre-screen end to end, as visitors meet it: real NLU, real actions, real tracker store.
+
+Every contraindication in the clinic's documents is tried three ways: volunteered before any
+question, disclosed late in free text, and answered with the buttons. None may end eligible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from actions.screening.policy import default_policy
+from tests.support import RunningAssistant
+
+POLICY = default_policy()
+QUESTION_ORDER = [q.id for q in POLICY.questions]
+
+
+@dataclass(frozen=True)
+class Case:
+    factor: str
+    volunteered: str
+    question: str
+    late: str
+
+
+CLINIC_CONTRAINDICATIONS = [
+    Case("pregnancy", "I'm 5 months pregnant, can I get the laser?", "pregnancy", "yes I'm 12 weeks pregnant"),
+    Case("breastfeeding", "im breastfeeding my 4 month old, is laser ok for me?", "pregnancy", "I'm breastfeeding"),
+    Case("cancer", "I have breast cancer, could I have this done?", "serious_conditions", "yes I have cancer"),
+    Case("diabetes", "I'm diabetic, can I have it?", "serious_conditions", "i have type 2 diabetes"),
+    Case(
+        "severe_hypertension",
+        "I have severe high blood pressure, can I do laser?",
+        "serious_conditions",
+        "yes, high blood pressure",
+    ),
+    Case("psoriasis", "I've got psoriasis on my face, can I have the laser?", "skin_conditions", "yes psoriasis"),
+    Case("dermatosis", "I have eczema, would the laser be ok?", "skin_conditions", "yes I have eczema"),
+    Case("active_cold_sore", "I have a cold sore right now, can I still come?", "active_skin", "yes a cold sore"),
+    Case(
+        "skin_inflammation", "I have a skin infection on my cheek, can I get laser?", "active_skin", "an infection yes"
+    ),
+    Case("keloid", "I get keloid scars, is laser safe for me?", "skin_conditions", "yes keloids"),
+    Case("vitiligo_family", "my mum has vitiligo, can I have laser?", "skin_conditions", "my dad has vitiligo"),
+]
+
+
+def slots(assistant: RunningAssistant, visitor: str) -> dict:
+    return assistant.tracker(visitor)["slots"]
+
+
+def start(assistant: RunningAssistant, visitor: str) -> str:
+    """Opens the screen and consents; returns the first question's text."""
+    assert "Do you agree" in assistant.texts(visitor, "can you check if I'm suitable?")
+    return assistant.texts(visitor, "/affirm")
+
+
+def answer_no_until(assistant: RunningAssistant, visitor: str, question_id: str) -> None:
+    for earlier in QUESTION_ORDER[: QUESTION_ORDER.index(question_id)]:
+        assert "/8:" in assistant.texts(visitor, "no"), f"asked before {earlier}"
+
+
+def assert_ruled_out(assistant: RunningAssistant, visitor: str, case: Case, reply: str) -> None:
+    state = slots(assistant, visitor)
+    assert state["screening_outcome"] == "not_suitable"
+    assert case.factor in state["screening_reasons"]
+    assert POLICY.factor(case.factor).explanation in reply
+    assert "not a diagnosis" in reply and "/8:" not in reply
+
+
+@pytest.mark.parametrize("case", CLINIC_CONTRAINDICATIONS, ids=lambda c: c.factor)
+def test_volunteered_before_any_question(assistant: RunningAssistant, visitor: str, case: Case) -> None:
+    assert_ruled_out(assistant, visitor, case, assistant.texts(visitor, case.volunteered))
+
+
+@pytest.mark.parametrize("case", CLINIC_CONTRAINDICATIONS, ids=lambda c: c.factor)
+def test_disclosed_late_in_free_text(assistant: RunningAssistant, visitor: str, case: Case) -> None:
+    start(assistant, visitor)
+    answer_no_until(assistant, visitor, case.question)
+    assert_ruled_out(assistant, visitor, case, assistant.texts(visitor, case.late))
+
+
+@pytest.mark.parametrize("question", sorted({c.question for c in CLINIC_CONTRAINDICATIONS}))
+def test_yes_button_to_a_contraindication_question(assistant: RunningAssistant, visitor: str, question: str) -> None:
+    start(assistant, visitor)
+    answer_no_until(assistant, visitor, question)
+    reply = assistant.texts(visitor, "/affirm")
+    state = slots(assistant, visitor)
+    assert state["screening_outcome"] == "not_suitable"
+    assert set(state["screening_reasons"]) == {f.id for f in POLICY.question(question).factors if f.asked_by_question}
+    assert "not a diagnosis" in reply
+
+
+def test_healthy_visitor_reaches_booking_in_a_few_turns(assistant: RunningAssistant, visitor: str) -> None:
+    first = start(assistant, visitor)
+    assert first.startswith("1/8:")
+    replies = [assistant.say(visitor, text) for text in ("no", "nope", "no I don't", "no", "never", "no", "no", "no")]
+    final = replies[-1]
+    assert slots(assistant, visitor)["screening_outcome"] == "eligible"
+    assert "nothing on our list rules out" in final[0]["text"] and "not a diagnosis" in final[0]["text"]
+    assert {"title": "Book consultation", "payload": "/book_consultation"} in final[-1]["buttons"]
+    assert "What's your name?" in assistant.texts(visitor, "yes please"), "yes starts the booking"
+
+
+def test_consent_is_recorded_with_its_time(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    state = slots(assistant, visitor)
+    assert state["screening_consent"] is True and state["screening_consent_at"]
+
+
+def test_no_consent_means_no_health_questions(assistant: RunningAssistant, visitor: str) -> None:
+    assistant.texts(visitor, "am I a good candidate?")
+    reply = assistant.texts(visitor, "/deny")
+    assert "won't ask any health questions" in reply and "/8:" not in reply
+    assert slots(assistant, visitor)["screening_outcome"] is None
+    assert "Do you agree" in assistant.texts(visitor, "actually can you check if I can have it")
+
+
+def test_review_factors_lead_to_a_flagged_consultation(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    answer_no_until(assistant, visitor, "medicines")
+    assert "7/8:" in assistant.texts(visitor, "I'm on roaccutane")
+    assistant.texts(visitor, "no")
+    reply = assistant.texts(visitor, "no")
+    state = slots(assistant, visitor)
+    assert state["screening_outcome"] == "clinician_review" and state["screening_reasons"] == ["isotretinoin"]
+    assert "flagged for a clinician" in reply and "nothing on our list" not in reply
+
+
+def test_past_cancer_and_recurring_cold_sores_go_to_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assistant.texts(visitor, "no")
+    assert "3/8:" in assistant.texts(visitor, "I had melanoma 8 years ago, in remission")
+    assistant.texts(visitor, "no")
+    assistant.texts(visitor, "no")
+    assert "6/8:" in assistant.texts(visitor, "I get cold sores a few times a year, none right now")
+    state = slots(assistant, visitor)
+    assert set(state["screening_reasons"]) == {"cancer_history", "cold_sore_history"}
+    assert state["screening_outcome"] == "clinician_review"
+
+
+def test_unclear_answer_is_asked_once_more_then_goes_to_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    retry = assistant.texts(visitor, "banana")
+    assert "couldn't tell whether that was a yes or a no" in retry and "1/8:" in retry
+    assert "2/8:" in assistant.texts(visitor, "banana again")
+    assert slots(assistant, visitor)["screening_reasons"] == ["unclear:pregnancy"]
+
+
+def test_not_sure_goes_straight_to_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assert "2/8:" in assistant.texts(visitor, "I'm not sure")
+    assert slots(assistant, visitor)["screening_outcome"] == "clinician_review"
+
+
+def test_side_question_is_answered_and_the_same_question_asked_again(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assistant.texts(visitor, "no")
+    reply = assistant.texts(visitor, "how long is the downtime?")
+    assert "7–10 days" in reply and reply.rstrip().endswith(POLICY.question("serious_conditions").text)
+    assert "3/8:" in assistant.texts(visitor, "no")
+
+
+def test_stop_asks_to_confirm_and_keeps_the_answers(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assistant.texts(visitor, "no")
+    assert "Your answers so far are kept" in assistant.texts(visitor, "stop")
+    assert "2/8:" in assistant.texts(visitor, "no"), "not stopping resumes the same question"
+    assistant.texts(visitor, "cancel this")
+    assert "I've stopped" in assistant.texts(visitor, "yes")
+    assert slots(assistant, visitor)["screening_findings"]["answers"] == {"pregnancy": "no"}
+
+
+def test_later_disclosure_moves_an_eligible_visitor_to_not_suitable(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    for _ in QUESTION_ORDER:
+        assistant.texts(visitor, "no")
+    assert slots(assistant, visitor)["screening_outcome"] == "eligible"
+    reply = assistant.texts(visitor, "oh I forgot, I'm pregnant. does it hurt?")
+    assert "isn't done during pregnancy" in reply and "numbing cream" in reply
+    assert slots(assistant, visitor)["screening_outcome"] == "not_suitable"
+
+
+def test_another_persons_condition_does_not_count(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assistant.texts(visitor, "no")
+    assistant.texts(visitor, "no, my sister has diabetes though")
+    assert "diabetes" not in slots(assistant, visitor)["screening_reasons"]

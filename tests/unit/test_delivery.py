@@ -1,0 +1,108 @@
+"""The outbox against a real local receiver and a real (SQLite) database with the migrated schema."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from actions import delivery, records
+from tests.receiver import WebhookReceiver
+from tools.servers import PROJECT_ROOT, VENV_BIN, free_port
+
+SECRET = "unit-secret"
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    env = {"PATH": str(VENV_BIN), "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
+    subprocess.run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("BOOKING_WEBHOOK_SECRET", SECRET)
+    yield url
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(free_port())
+    yield receiver
+    receiver.stop()
+
+
+def queue_booking(url: str, receiver: WebhookReceiver) -> str:
+    now = records.utcnow()
+    with records.session(url) as db:
+        booking = records.Booking(
+            reference=records.new_reference("BK"), conversation_id="c1", channel="rest", kind="laser_consultation",
+            name="Maria", phone="+447400123456", window_start=now + timedelta(days=1),
+            window_end=now + timedelta(days=1, hours=2), preferred_time_text="tomorrow", concern="scars",
+            contact_consent=True, created_at=now,
+        )  # fmt: skip
+        db.add(booking)
+        db.flush()
+        records.queue(db, "booking", booking.reference, "webhook", receiver.url, booking.as_payload())
+        return booking.reference
+
+
+def outbox_row(url: str, reference: str) -> records.OutboxMessage:
+    with records.session(url) as db:
+        return db.query(records.OutboxMessage).filter_by(idempotency_key=reference).one()
+
+
+def test_migrations_create_exactly_the_models_schema(database: str) -> None:
+    with records.engine(database).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), records.Base.metadata) == []
+
+
+def test_delivered_message_is_signed_and_keyed(database: str, receiver: WebhookReceiver) -> None:
+    receiver.start()
+    reference = queue_booking(database, receiver)
+    assert delivery.deliver_due(url=database) == 1
+    [received] = receiver.received
+    expected = "sha256=" + hmac.new(SECRET.encode(), received.body, hashlib.sha256).hexdigest()
+    assert received.headers["X-Signature-256"] == expected
+    assert received.headers["Idempotency-Key"] == reference
+    assert json.loads(received.body)["reference"] == reference
+    assert outbox_row(database, reference).status == "delivered"
+    assert delivery.deliver_due(url=database) == 0, "never sent twice"
+
+
+def test_receiver_down_is_retried_later_with_growing_delays(database: str, receiver: WebhookReceiver) -> None:
+    reference = queue_booking(database, receiver)
+    assert delivery.deliver_due(url=database) == 0
+    first = outbox_row(database, reference)
+    assert first.status == "pending" and first.attempts == 1 and "ConnectionError" in first.last_error
+    assert delivery.deliver_due(url=database) == 0 and outbox_row(database, reference).attempts == 1, "not due yet"
+
+    receiver.start()
+    assert delivery.deliver_due(now=first.next_attempt_at, url=database) == 1
+    assert len(receiver.received) == 1
+    assert delivery.backoff(1) < delivery.backoff(2) < delivery.backoff(3) <= delivery.backoff(30)
+
+
+@pytest.mark.parametrize(("status", "retried"), [(500, True), (503, True), (400, False), (422, False)])
+def test_server_errors_are_retried_and_refusals_are_not(
+    database: str, receiver: WebhookReceiver, status: int, retried: bool
+) -> None:
+    receiver.status = status
+    receiver.start()
+    reference = queue_booking(database, receiver)
+    delivery.deliver_due(url=database)
+    row = outbox_row(database, reference)
+    assert row.status == ("pending" if retried else "rejected")
+    with records.session(database) as db:
+        booking = db.query(records.Booking).filter_by(reference=reference).one()
+    assert booking.needs_staff is (not retried)
+
+
+def test_signature_helper_matches_hmac_sha256() -> None:
+    assert delivery.sign(b"{}", "k") == "sha256=" + hmac.new(b"k", b"{}", hashlib.sha256).hexdigest()

@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
-        check-config bookings browser lock clean
+        check-config bookings browser lock check-lock clean
 
 run: setup train check-config
 	$(PY) -m tools.run
@@ -91,7 +91,13 @@ nlu-report: train
 browser:
 	@command -v chromium >/dev/null 2>&1 || tools/install_chromium.sh
 
-# Re-resolve requirements/lock.txt from requirements/project.in (needs a working .venv).
+# Does the lock still install on Python 3.10 (Rasa's supported version)? Needs python3.10.
+PYTHON310 ?= python3.10
+check-lock:
+	$(PYTHON310) -m pip install --dry-run --quiet --no-deps --ignore-installed --target $$(mktemp -d) -r requirements/lock.txt
+
+# Re-resolve requirements/lock.txt from requirements/project.in (needs a working .venv); then
+# run `make check-lock` and pin back any package whose newest release dropped Python 3.10.
 lock:
 	$(BIN)/pip install -r requirements/project.in
 	$(BIN)/pip install --no-deps --ignore-requires-python rasa==$(RASA_VERSION) rasa-sdk==$(RASA_SDK_VERSION)

@@ -106,3 +106,32 @@ def test_server_errors_are_retried_and_refusals_are_not(
 
 def test_signature_helper_matches_hmac_sha256() -> None:
     assert delivery.sign(b"{}", "k") == "sha256=" + hmac.new(b"k", b"{}", hashlib.sha256).hexdigest()
+
+
+def test_staff_email_goes_through_a_real_smtp_server(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        """aiosmtpd calls handle_DATA for each message received."""
+
+        def __init__(self) -> None:
+            self.messages: list = []
+
+        async def handle_DATA(self, server, session, envelope) -> str:
+            self.messages.append(envelope)
+            return "250 OK"
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(controller.port))
+        with records.session(database) as db:
+            records.queue(db, "handoff", "HO-TEST42", "email", "staff@clinic.example", {"reference": "HO-TEST42"})
+        assert delivery.deliver_due(url=database) == 1
+        [envelope] = inbox.messages
+        assert envelope.rcpt_tos == ["staff@clinic.example"]
+        assert b"HO-TEST42" in envelope.content
+    finally:
+        controller.stop()

@@ -39,6 +39,7 @@ DETAILS = ["booking_name", "booking_phone", "booking_email", "booking_when", "bo
 REQUIRED = [*DETAILS, "booking_contact_consent", "booking_confirmed"]
 PER_BOOKING = ["booking_when", "booking_concern", "booking_contact_consent", "booking_confirmed", "booking_failures"]
 MAX_RETRIES = 2  # re-asked twice with a hint; the third miss offers a person
+SUMMARY_CONCERN = 150  # the read-back stays one chat bubble; the booking keeps the full text
 SKIP_WORDS = {"skip", "no", "none", "no email", "nope", "no thanks", "n/a", "-"}
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
@@ -170,7 +171,7 @@ def summary(tracker: Tracker) -> str:
         f"• Phone: {tracker.get_slot('booking_phone')}\n"
         f"• Email: {email if email and email != 'none' else 'not given'}\n"
         f"• Preferred time: {window_of(tracker).spoken()}\n"
-        f"• About: {tracker.get_slot('booking_concern')}\n"
+        f"• About: {clean_text(tracker.get_slot('booking_concern'), SUMMARY_CONCERN)}\n"
         f"• For: {kind}{flag}\n\n"
         "Shall I send it to the clinic?"
     )

@@ -31,8 +31,9 @@ def book(
     assert "When would suit you" in assistant.texts(visitor, "maria@example.com")
     assert "I've noted Tuesday" in assistant.texts(visitor, when)
     assert "agree that the clinic contacts you" in assistant.texts(visitor, concern)
-    check = assistant.texts(visitor, "/affirm")
-    assert "Please check your request" in check and "+447400123456" in check
+    check = assistant.say(visitor, "/affirm")
+    assert "Please check your request" in check[-1]["text"] and "+447400123456" in check[-1]["text"]
+    assert all(len(bubble["text"]) <= 600 for bubble in check), "the read-back fits a chat bubble"
     return assistant.texts(visitor, "/affirm")
 
 

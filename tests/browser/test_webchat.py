@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support import RunningAssistant
+from tests.receiver import WebhookReceiver
+from tests.support import WEBHOOK_SECRET, RunningAssistant
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 740}
@@ -95,3 +100,36 @@ def test_reload_continues_the_same_conversation(page: Page, assistant: RunningAs
     assert page.evaluate("localStorage.getItem('clinic-chat-session')") == session_id
     said = [e["text"] for e in assistant.tracker(session_id)["events"] if e["event"] == "user"]
     assert said[-2:] == ["are you a bot?", "where are you?"], "both messages are in one server-side conversation"
+
+
+def test_booking_on_the_web_chat_arrives_once_signed_after_an_outage(
+    page: Page, assistant: RunningAssistant, booking_system: WebhookReceiver
+) -> None:
+    booking_system.stop()
+    page.goto(f"{assistant.url}/chat/")
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+    for text, reply in (
+        ("I'd like to book a consultation", "What's your name?"),
+        ("Maria Lopez", "Which phone number"),
+        ("07400 123456", "email address"),
+        ("skip", "When would suit you?"),
+        ("next tuesday afternoon", "Which area or concern"),
+        ("acne scars", "agree that the clinic contacts you"),
+    ):
+        page.get_by_label("Your message").fill(text)
+        page.keyboard.press("Enter")
+        expect(bot_messages(page).last).to_contain_text(reply)
+    page.get_by_role("button", name="Yes", exact=True).click()
+    page.get_by_role("button", name="Yes, send it").click()
+    expect(bot_messages(page).last).to_contain_text("Your request is with the clinic")
+    reference = re.search(r"BK-[A-Z2-9]{6}", bot_messages(page).last.inner_text())[0]
+
+    booking_system.start()
+    try:
+        [delivery] = booking_system.wait_for(reference)
+        expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(delivery.headers["X-Signature-256"], expected)
+        time.sleep(2)
+        assert len(booking_system.with_key(reference)) == 1
+    finally:
+        booking_system.stop()

@@ -1,10 +1,12 @@
 """Route messages that disclose the visitor's own condition to the pre-screen.
 
 "I'm 5 months pregnant, can I get the laser?" or "I'm on roaccutane" often match no intent
-well (nlu_fallback) or look like an off-topic medical question (out_of_scope). Either way the
-visitor is telling us about their health, and the safe reply is the pre-screen, which tells
-them at once if that rules laser treatment out. A "Did you mean…" question here would also
-lose the disclosure: Rasa replaces the unclear message with the clarified one.
+well (nlu_fallback), look like an off-topic medical question (out_of_scope), or come wrapped
+in small talk ("hi, I'm pregnant"). Either way the visitor is telling us about their health,
+and the safe reply is the pre-screen, which tells them at once if that rules laser treatment
+out. A "Did you mean…" question here would also lose the disclosure: Rasa replaces the
+unclear message with the clarified one. Questions (faq) keep their answer, preceded by the
+same announcement (action_check_disclosures); yes/no answers stay answers to the form.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 
 SCREENING_INTENT = "start_screening"
-ROUTED_INTENTS = {"nlu_fallback", "out_of_scope"}
+ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info"}
 HEALTH_LABELS = {"CONDITION", "MEDICATION"}
 
 
@@ -32,7 +34,7 @@ def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class DisclosureRouter(GraphComponent, IntentClassifier):
-    """Turns an unclear or off-topic message that discloses the visitor's health into start_screening."""
+    """Turns a message that discloses the visitor's health, but asks nothing else, into start_screening."""
 
     @classmethod
     def create(

@@ -183,6 +183,13 @@ def test_later_disclosure_moves_an_eligible_visitor_to_not_suitable(assistant: R
     assert slots(assistant, visitor)["screening_outcome"] == "not_suitable"
 
 
+@pytest.mark.parametrize("text", ["hi, I'm 5 months pregnant", "thanks! btw I'm breastfeeding", "bye, I have diabetes"])
+def test_a_disclosure_in_small_talk_is_answered_at_once(assistant: RunningAssistant, visitor: str, text: str) -> None:
+    reply = assistant.texts(visitor, text)
+    assert slots(assistant, visitor)["screening_outcome"] == "not_suitable"
+    assert "isn't possible for you at the moment" in reply and "not a diagnosis" in reply
+
+
 def test_another_persons_condition_does_not_count(assistant: RunningAssistant, visitor: str) -> None:
     start(assistant, visitor)
     assistant.texts(visitor, "no")

@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
-        check-config bookings browser lock check-lock clean
+        context-compare check-config bookings browser lock check-lock clean
 
 run: setup train check-config
 	$(PY) -m tools.run
@@ -85,6 +85,11 @@ nlu-gate: train
 nlu-report: train
 	$(BIN)/rasa test nlu --nlu data --config config.yml --cross-validation --folds 5 --out results/nlu-crossval
 	$(PY) -m tools.nlu_report results/nlu-crossval
+
+# medspaCy's ConText vs our clinical_context on the visitor phrasings (a measurement, exits 0).
+context-compare: $(INSTALLED)
+	$(BIN)/pip install --quiet --no-deps medspacy==1.3.1 pysbd==0.3.4
+	$(PY) -m tools.context_compare
 
 # Headless Chromium for the browser test, from Debian's packages (Playwright's own browser
 # download cannot work on machines without general internet access).

@@ -29,12 +29,19 @@ class ActionSessionStart(Action):
         ]
 
 
+SCREENING_SLOTS = ("screening_", "screen_answer")
+
+
 def carried_over_slots(tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-    """Slots from the previous session that the domain asks to keep (Rasa's default behaviour)."""
+    """Slots from the previous session that the domain asks to keep (Rasa's default behaviour).
+
+    Except the pre-screen: health can change between visits, so a new visit is screened afresh
+    and an earlier outcome never stands in for asking.
+    """
     if not domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
         return []
     return [
         SlotSet(name, value)
         for name, value in tracker.current_slot_values().items()
-        if value is not None and not name.startswith("clinic_") and name != "booking_link"
+        if value is not None and not name.startswith(("clinic_", *SCREENING_SLOTS)) and name != "booking_link"
     ]

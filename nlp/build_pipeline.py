@@ -40,10 +40,20 @@ def load_patterns(patterns_dir: Path = PATTERNS_DIR) -> list[dict[str, object]]:
     return patterns
 
 
+def with_full_stop_forms(patterns: list[dict[str, object]], nlp: Language) -> list[dict[str, object]]:
+    """Adds "type v." for "type v": the tokenizer keeps a full stop on a single letter ("v.")."""
+    extra = []
+    for pattern in patterns:
+        ending = str(pattern["pattern"]) + "."
+        if nlp.make_doc(ending)[-1].text != ".":
+            extra.append({**pattern, "pattern": ending})
+    return patterns + extra
+
+
 def build(patterns: Iterable[dict[str, object]]) -> Language:
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(list(patterns))
+    ruler.add_patterns(with_full_stop_forms(list(patterns), nlp))
     nlp.add_pipe("clinical_context")
     nlp.meta.update(
         {

@@ -1,19 +1,26 @@
-"""spaCy component: is a tagged condition denied, whose is it, and is it current?
+"""spaCy component: how each tagged condition is said. Denied? Doubted? Asked about? Whose? When?
 
 Rules in the spirit of NegEx/ConText, kept small and explicit because the screen depends on
-them. Each entity the ruler found gets three attributes:
+them. Each entity the ruler found gets these attributes:
 
-- `ent._.negated`:    "I'm not pregnant", "no diabetes", "never had cold sores", "pregnant? no"
-- `ent._.who`:        "self"; "family" ("my mum has vitiligo"); "other" ("my friend has …",
-                      "is it safe for pregnant women?", "what if I'm pregnant?")
-- `ent._.when`:       "current"; "past" ("melanoma 8 years ago, in remission");
-                      "recurrent" ("I get cold sores a few times a year")
+- `ent._.negated`:  "I'm not pregnant", "no diabetes", "never had cold sores", "pregnant? no"
+- `ent._.hedged`:   "I might be pregnant", "not sure if it's eczema", "I don't think I'm pregnant"
+- `ent._.asked`:    a question or a hypothetical, not a statement: "can I tan before my laser?",
+                    "what if I'm pregnant?", "is it safe while breastfeeding?"
+- `ent._.ended`:    had it, and says it is over: "not anymore", "no longer", "used to", "in remission"
+- `ent._.who`:      "self"; "family" ("my mum has vitiligo"); "other" ("my friend has …",
+                    "people with diabetes", "not me, my husband")
+- `ent._.when`:     "current"; "past" ("melanoma 8 years ago"); "recurrent" ("I get cold sores
+                    a few times a year")
+
+The rules find every mention (high recall) and say how sure the wording is; they decide
+nothing. The screen (actions/screening/core.py) lets only a plain statement or a clear answer
+decide, and asks about everything else.
 
 A cue only reaches across its own clause. Clauses end at sentence punctuation and at "but",
 "however" …; a comma or "and" ends one too, unless a list of conditions continues
-("no diabetes, cancer or psoriasis"). When cues disagree the rules lean to caution: a self
-cue beats a family cue, a current cue beats a past one, and doubt ("not sure if I'm
-pregnant") is never read as a denial.
+("no diabetes, cancer or psoriasis"). A "no" or "yes" that opens the message and is followed
+by a new clause ("no i get cold sores sometimes") answers the question; it negates nothing.
 """
 
 from __future__ import annotations
@@ -21,42 +28,92 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-HARD_BOUNDARIES = {".", ";", "!", "?", "but", "however", "although", "though", "whereas", "except", "apart"}
-SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "also"}
+HARD_BOUNDARIES = {".", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "except", "apart"}
+SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "also", "just", "only", "besides"}
 LIST_WORDS = {"or", "nor", "and", ",", "a", "an", "any", "no", "some"}
 
-NEGATIONS = {"no", "not", "n't", "nt", "never", "without", "none", "nor", "neither", "nope", "nah", "negative"}
+NEGATIONS = {
+    "no", "not", "n't", "nt", "never", "without", "none", "nor", "neither", "nope", "nah", "negative",
+    "nothing", "free",
+    # contractions the tokenizer leaves whole (upper case, missing apostrophes)
+    "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "haven't", "havent", "hasn't", "hasnt",
+    "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "i'm not",
+}  # fmt: skip
 POST_NEGATIONS = {"no", "nope", "never", "none", "negative", "nah"}
-DOUBT = {"sure", "unsure", "know", "maybe", "might", "possibly", "perhaps", "could", "idk", "think", "suspect"}
-HYPOTHETICAL = {"if", "whether", "what", "suppose"}
+FILLERS = {"lol", "haha", "thanks", "thx", "ty", "x", "xx", "sorry", "thank", "pls", "please"}
 NEGATION_WINDOW = 6
+
+# Short answers that open a message; followed by a new clause they answer, they don't negate.
+ANSWER_WORDS = {"no", "nope", "nah", "yes", "yeah", "yep", "yup", "ya", "yh", "ok", "well", "hmm", "um"}
+CLAUSE_STARTS = {
+    "i", "i'm", "im", "ive", "i've", "id", "my", "we", "me", "but", "just", "only", "though", "actually",
+    "apart", "except", "although", "well", "not", "its", "it", "it's", "there", "sometimes", "occasionally",
+}  # fmt: skip
+
+DOUBT_WORDS = {
+    "unsure", "maybe", "might", "possibly", "perhaps", "probably", "idk", "dunno", "suspect", "guess",
+    "think", "could", "unclear", "borderline", "wondering",
+}  # fmt: skip
+DOUBT_PHRASES = [
+    ("not", "sure"), ("no", "idea"), ("do", "n't", "know"), ("do", "nt", "know"), ("not", "certain"),
+    ("ca", "n't", "remember"), ("can", "not", "remember"), ("not", "100"), ("kind", "of"), ("sort", "of"),
+]  # fmt: skip
+
+# A clause that opens with one of these and a subject ("can I", "is it", "do you") is a question.
+AUXILIARIES = {
+    "can", "could", "is", "are", "am", "do", "does", "did", "will", "would", "should", "shall", "may",
+    "was", "were", "has", "have", "must", "ca", "wo", "is'nt", "isnt",
+}  # fmt: skip
+QUESTION_WORDS = {"what", "how", "when", "why", "which", "who", "where", "whats", "what's", "hows"}
+OPENERS = {"hi", "hello", "hey", "ok", "okay", "so", "and", "also", "but", "um", "hmm", "quick", "question", ":"}
+HYPOTHETICAL = {"if", "whether", "suppose", "supposing", "assuming", "incase", "while", "whilst", "during"}
+HYPOTHETICAL_PHRASES = [("in", "case"), ("what", "about"), ("how", "about"), ("say", "i")]
+# A first-person statement right before the term overrides a question opening ("can i have it im pregnant").
+STATEMENT_CUES = [
+    ("i", "'m"), ("im",), ("i", "m"), ("i", "am"), ("i", "have"), ("i", "'ve"), ("ive",), ("i", "got"), ("i", "take"),
+    ("i", "get"), ("i", "had"), ("i", "'m", "on"), ("im", "on"), ("i", "was"), ("i", "use"),
+]  # fmt: skip
 
 SELF = {"i", "me", "myself", "im", "i'm", "i've", "ive", "i'd", "we", "us"}
 FAMILY = {
     "mum", "mom", "mother", "mam", "mummy", "mommy", "dad", "father", "daddy", "sister", "brother",
     "siblings", "sibling", "grandmother", "grandma", "granny", "nan", "nana", "grandfather",
     "grandpa", "grandparents", "grandparent", "aunt", "auntie", "aunty", "uncle", "cousin", "son",
-    "daughter", "family", "relative", "relatives", "parents", "parent", "twin", "runs",
+    "daughter", "family", "relative", "relatives", "parents", "parent", "twin", "runs", "genetic",
+    "hereditary", "mums", "moms", "dads",
 }  # fmt: skip
 OTHERS = {
     "husband", "wife", "partner", "boyfriend", "girlfriend", "friend", "friends", "colleague",
-    "neighbour", "neighbor", "she", "he", "they", "her", "his", "people", "person", "someone",
+    "neighbour", "neighbor", "she", "he", "they", "her", "his", "him", "people", "person", "someone",
     "somebody", "anyone", "anybody", "women", "woman", "men", "man", "patients", "patient",
-    "clients", "those", "diabetics", "you",
+    "clients", "those", "diabetics", "you", "bf", "gf", "hubby", "fiance", "fiancé", "mate",
+    "customers", "ladies", "mothers", "mums-to-be",
 }  # fmt: skip
+NOT_ME = [("not", "me"), ("not", "mine"), ("not", "myself"), ("not", "for", "me")]
 
 PAST = {
     "ago", "had", "used", "previously", "past", "remission", "former", "formerly", "survivor",
     "recovered", "cured", "was", "were", "stopped", "finished", "quit", "cleared", "longer",
-    "anymore", "last", "history", "once", "treated",
+    "anymore", "last", "history", "treated", "gone", "went", "came", "did",
 }  # fmt: skip
+ENDED = {"anymore", "remission", "cured", "recovered", "cleared", "gone", "longer", "stopped", "finished", "quit"}
+ENDED_PHRASES = [("any", "more"), ("used", "to"), ("all", "clear"), ("got", "rid"), ("no", "more"), ("came", "off")]
 RECURRENT = {
     "get", "gets", "getting", "prone", "sometimes", "occasionally", "often", "usually", "tend",
     "regularly", "times", "every", "recurring", "recurrent", "outbreaks", "flare", "flares", "odd",
+    "now and then", "winter", "summer", "stress", "stressed", "always",
 }  # fmt: skip
 CURRENT = {"currently", "now", "still", "since", "today", "moment", "weeks", "months", "trimester", "due", "on"}
 
-for _name, _default in (("negated", False), ("who", "self"), ("when", "current")):
+ATTRIBUTES = (
+    ("negated", False),
+    ("hedged", False),
+    ("asked", False),
+    ("ended", False),
+    ("who", "self"),
+    ("when", "current"),
+)
+for _name, _default in ATTRIBUTES:
     if not Span.has_extension(_name):
         Span.set_extension(_name, default=_default)
 
@@ -93,12 +150,38 @@ def clause(doc: Doc, ent: Span, starts: set[int]) -> tuple[int, int]:
     return start, end
 
 
-def _words(doc: Doc, start: int, end: int) -> set[str]:
-    return {_lower(doc, i) for i in range(start, end)}
+def answer_words(doc: Doc) -> set[int]:
+    """Short answers that open a sentence and are followed by a new clause.
+
+    "no i get cold sores sometimes", "hi, no i …", "quick one: no i …": the "no" answers the
+    question; it does not negate what follows.
+    """
+    found = set()
+    for start in [0, *(i + 1 for i, token in enumerate(doc) if token.lower_ in HARD_BOUNDARIES)]:
+        first = start
+        while first < len(doc) and (doc[first].is_punct or _lower(doc, first) in OPENERS):
+            first += 1
+        if first >= len(doc) - 1 or _lower(doc, first) not in ANSWER_WORDS:
+            continue
+        following = first + 1
+        while following < len(doc) and doc[following].is_punct:
+            following += 1
+        if following < len(doc) and _lower(doc, following) in CLAUSE_STARTS:
+            found.add(first)
+    return found
 
 
-def _doubtful(words: set[str]) -> bool:
-    return bool(words & DOUBT) or {"no", "idea"} <= words
+def _has_phrase(words: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
+
+
+def _words(doc: Doc, start: int, end: int, skip: Span | None = None) -> list[str]:
+    return [_lower(doc, i) for i in range(start, end) if skip is None or not skip.start <= i < skip.end]
+
+
+def hedged(words: list[str]) -> bool:
+    return bool(set(words) & DOUBT_WORDS) or any(_has_phrase(words, p) for p in DOUBT_PHRASES)
 
 
 def post_negation(doc: Doc, ent: Span) -> int | None:
@@ -107,52 +190,92 @@ def post_negation(doc: Doc, ent: Span) -> int | None:
     if not after or _lower(doc, after[0]) not in POST_NEGATIONS:
         return None
     following = after[0] + 1
-    if following < len(doc) and not (doc[following].is_punct or _lower(doc, following) in HARD_BOUNDARIES):
+    if following < len(doc) and not (doc[following].is_punct or _lower(doc, following) in HARD_BOUNDARIES | FILLERS):
         return None  # "no idea", "none of your business": not a short answer
     return after[0]
 
 
-def _negated(doc: Doc, ent: Span, start: int, end: int, answers: set[int]) -> bool:
-    if _doubtful(_words(doc, start, end)):
-        return False  # "not sure if I'm pregnant" is doubt, not a denial
-    window = range(max(start, ent.start - NEGATION_WINDOW), ent.start)
-    before = {_lower(doc, i) for i in window if i not in answers}  # another term's "no" is not ours
-    if before & NEGATIONS and not before & {"longer", "anymore"}:
+def _negated(doc: Doc, ent: Span, start: int, ignored: set[int]) -> bool:
+    """A negation cue shortly before the term in its clause, or a short "no" right after it."""
+    cues = [i for i in range(max(start, ent.start - NEGATION_WINDOW), ent.start) if i not in ignored]
+    if any(_lower(doc, i) in NEGATIONS for i in cues):
         return True
     return post_negation(doc, ent) is not None
 
 
-def _who(words: set[str]) -> str:
-    if words & SELF:
+def _asked(doc: Doc, ent: Span, start: int) -> bool:
+    """The clause asks about the term, or supposes it, rather than stating it."""
+    before = _words(doc, start, ent.start)
+    if set(before) & HYPOTHETICAL or any(_has_phrase(before, p) for p in HYPOTHETICAL_PHRASES):
+        return True
+    first = next((i for i, w in enumerate(before) if w not in OPENERS and w not in ANSWER_WORDS and w != ","), None)
+    if first is None or not (before[first] in QUESTION_WORDS or before[first] in AUXILIARIES):
+        return False
+    statement = before[first + 2 :][-4:]  # after the question's own "can I", "is it"
+    return not any(_has_phrase(statement, cue) for cue in STATEMENT_CUES)
+
+
+def _person(word: str) -> str | None:
+    if word in SELF:
         return "self"
-    if words & FAMILY:
+    if word in FAMILY:
         return "family"
-    if words & (OTHERS | HYPOTHETICAL) and not _doubtful(words):
-        return "other"
+    return "other" if word in OTHERS else None
+
+
+def _who(before: list[str], after: list[str], beyond: list[str]) -> str:
+    """Whose condition: the person named nearest before the term in its clause, else after it.
+
+    "my sister and I both have diabetes" is the visitor's; "my friend who's breastfeeding asked
+    me" is the friend's. A correction right after the clause ("diabetes? not me") wins.
+    """
+    if any(_has_phrase(after + beyond, p) for p in NOT_ME):
+        people = {_person(w) for w in before + after + beyond} - {None, "self"}
+        return "family" if "family" in people else "other"
+    for word in [*reversed(before), *after]:
+        if person := _person(word):
+            return person
     return "self"
 
 
-def _when(words: set[str]) -> str:
-    if "ago" in words:
-        words = words - {"weeks", "months"}  # "2 weeks ago" is past, "12 weeks pregnant" is now
-    if words & CURRENT:
+def _ended(words: list[str]) -> bool:
+    return bool(set(words) & ENDED) or any(_has_phrase(words, p) for p in ENDED_PHRASES)
+
+
+def _when(words: list[str], beyond: list[str]) -> str:
+    """`beyond`: the words right after the clause, for phrases an "and" cuts ("now and then")."""
+    found = set(words)
+    if _has_phrase(words + beyond, ("now", "and", "then")) or _has_phrase(words, ("every", "now")):
+        found = (found - {"now"}) | {"sometimes"}
+    if "ago" in found:
+        found -= {"weeks", "months"}  # "2 weeks ago" is past, "12 weeks pregnant" is now
+    if _ended(words):
+        return "past"
+    if found & CURRENT:
         return "current"
-    if words & RECURRENT:
+    if found & RECURRENT:
         return "recurrent"
-    if words & PAST:
+    if found & PAST:
         return "past"
     return "current"
 
 
 @Language.component("clinical_context")
 def clinical_context(doc: Doc) -> Doc:
-    """Sets `negated`, `who` and `when` on every entity in `doc.ents`."""
+    """Sets the context attributes on every entity in `doc.ents`."""
     starts = {ent.start for ent in doc.ents}
-    answers = {i for ent in doc.ents if (i := post_negation(doc, ent)) is not None}
+    ignored = {i for ent in doc.ents if (i := post_negation(doc, ent)) is not None}  # another term's "no"
+    ignored |= answer_words(doc)
     for ent in doc.ents:
         start, end = clause(doc, ent, starts)
-        words = _words(doc, start, end) - _words(doc, ent.start, ent.end)
-        ent._.negated = _negated(doc, ent, start, end, answers)
-        ent._.who = _who(words)
-        ent._.when = _when(words)
+        words = _words(doc, start, end, skip=ent)
+        ended = _ended(words)
+        ent._.hedged = hedged(words)
+        ent._.asked = _asked(doc, ent, start)
+        ent._.ended = ended and not ent._.asked
+        ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
+        ent._.who = _who(
+            _words(doc, start, ent.start), _words(doc, ent.end, end), _words(doc, ent.end, min(len(doc), ent.end + 4))
+        )
+        ent._.when = _when(words, _words(doc, end, min(len(doc), end + 2)))
     return doc

@@ -1,4 +1,4 @@
-"""Route messages that disclose the visitor's own condition to the pre-screen.
+"""Route messages that disclose the visitor's own health (or a family history that counts) to the pre-screen.
 
 "I'm 5 months pregnant, can I get the laser?" or "I'm on roaccutane" often match no intent
 well (nlu_fallback), look like an off-topic medical question (out_of_scope), or come wrapped
@@ -7,6 +7,10 @@ and the safe reply is the pre-screen, which tells them at once if that rules las
 out. A "Did you mean…" question here would also lose the disclosure: Rasa replaces the
 unclear message with the clarified one. Questions (faq) keep their answer, preceded by the
 same announcement (action_check_disclosures); yes/no answers stay answers to the form.
+"I don't have cancer anymore" can read as "stop"; it is an answer too.
+
+What counts as a disclosure is what the screen itself would record (core.mention_statuses):
+"my mum has vitiligo" does, "is it safe while breastfeeding?" and "my husband is diabetic" don't.
 """
 
 from __future__ import annotations
@@ -20,16 +24,21 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.screening.core import mention_statuses
+from actions.screening.evaluator import Status
+from actions.screening.language import read_message
+from actions.screening.policy import default_policy
+
 SCREENING_INTENT = "start_screening"
-ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info"}
-HEALTH_LABELS = {"CONDITION", "MEDICATION"}
+ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
+RECORDED = {Status.PRESENT, Status.PENDING}
 
 
-def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
-    """A condition or medicine the visitor says they have (not denied, not someone else's)."""
-    return any(
-        e.get("entity") in HEALTH_LABELS and not e.get("negated") and e.get("who", "self") == "self" for e in entities
-    )
+def discloses_own_health(text: str, entities: list[dict[str, Any]]) -> bool:
+    """Something the screen would record as present, or ask the visitor to confirm."""
+    policy = default_policy()
+    reading = read_message(text, None, entities)
+    return any(status in RECORDED for m in reading.mentions for status in mention_statuses(policy, m).values())
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -49,6 +58,8 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = (message.get("intent") or {}).get("name")
-            if intent in ROUTED_INTENTS and discloses_own_health(message.get("entities") or []):
+            if intent in ROUTED_INTENTS and discloses_own_health(
+                message.get("text") or "", message.get("entities") or []
+            ):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
         return messages

@@ -3,8 +3,8 @@
 Rasa's own `SpacyEntityExtractor` reports the matched text ("roacutane"); this one reports the
 canonical id of the pattern entry ("isotretinoin"), so slots, rules and the screening policy
 work with one name per concept whatever the visitor typed. Each entity also carries the
-context the pipeline found (`negated`, `who`, `when`; see nlp/context.py), which the screen's
-actions read from the message.
+context the pipeline found (`negated`, `hedged`, `asked`, `ended`, `who`, `when`; see
+nlp/context.py), which the screen reads from the message.
 """
 
 from __future__ import annotations
@@ -52,23 +52,26 @@ class ClinicalTermExtractor(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:
-            doc = model.model(normalise_quotes(message.get(TEXT) or ""))
-            found = self.add_extractor_name(terms_in(doc))
+            text = message.get(TEXT) or ""
+            found = self.add_extractor_name(terms_in(model.model(normalise(text)), text))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
 
 
-def terms_in(doc: Doc) -> list[dict[str, Any]]:
-    """Rasa entity dicts for the ruler's matches in `doc`."""
+def terms_in(doc: Doc, original: str | None = None) -> list[dict[str, Any]]:
+    """Rasa entity dicts for the ruler's matches in `doc` (`original`: the text as typed)."""
     return [
         {
             "entity": ent.label_,
             "value": ent.ent_id_ or ent.text.lower(),
-            "text": ent.text,
+            "text": original[ent.start_char : ent.end_char] if original is not None else ent.text,
             "start": ent.start_char,
             "end": ent.end_char,
             "confidence": None,
             "negated": ent._.negated,
+            "hedged": ent._.hedged,
+            "asked": ent._.asked,
+            "ended": ent._.ended,
             "who": ent._.who,
             "when": ent._.when,
         }
@@ -76,9 +79,13 @@ def terms_in(doc: Doc) -> list[dict[str, Any]]:
     ]
 
 
-def normalise_quotes(text: str) -> str:
-    """Phones type curly apostrophes ("crow’s feet"); the patterns use straight ones.
+def normalise(text: str) -> str:
+    """Lower case with straight apostrophes: what the patterns and context rules are written in.
 
-    One character for one, so entity offsets still point into the visitor's own text.
+    Phones type curly apostrophes ("crow’s feet"), and spaCy's tokenizer splits "I HAVE T1D."
+    differently from "i have t1d.". One character for one, so entity offsets still point into
+    the visitor's own text (lower-casing is skipped in the rare case it would change the length).
     """
-    return text.replace("\u2019", "'").replace("\u2018", "'")
+    straight = text.replace("\u2019", "'").replace("\u2018", "'")
+    lowered = straight.lower()
+    return lowered if len(lowered) == len(straight) else straight

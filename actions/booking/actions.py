@@ -31,6 +31,7 @@ from actions.booking.validation import (
     parse_window,
 )
 from actions.clinic_config import CLINIC_FACTS
+from actions.screening.actions import shareable_screening
 from actions.topics import TOPICS
 
 logger = logging.getLogger(__name__)
@@ -222,6 +223,7 @@ def create_booking(tracker: Tracker) -> str:
     """Stores the booking and, when a booking system is configured, queues its delivery."""
     window = window_of(tracker)
     email = tracker.get_slot("booking_email")
+    outcome, reasons = shareable_screening(tracker)
     webhook = os.environ.get("BOOKING_WEBHOOK_URL", "").strip()
     with records.session() as db:
         booking = records.Booking(
@@ -238,8 +240,8 @@ def create_booking(tracker: Tracker) -> str:
             preferred_time_text=tracker.get_slot("booking_when"),
             concern=tracker.get_slot("booking_concern"),
             contact_consent=True,
-            screening_outcome=tracker.get_slot("screening_outcome"),
-            screening_reasons=json.dumps(tracker.get_slot("screening_reasons") or []),
+            screening_outcome=outcome,
+            screening_reasons=json.dumps(reasons),
             status="received" if webhook else "stored_only",
         )
         db.add(booking)

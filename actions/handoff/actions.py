@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import records
 from actions.booking.validation import Invalid, parse_email, parse_phone
 from actions.clinic_config import CLINIC_FACTS
+from actions.screening.actions import shareable_screening
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 2
@@ -63,9 +64,8 @@ class ValidateHandoffForm(FormValidationAction):
 
 
 def handoff_reason(tracker: Tracker) -> str:
-    if tracker.get_slot("screening_outcome") == "clinician_review":
-        return "clinician_review"
-    return "asked"
+    outcome, _ = shareable_screening(tracker)
+    return "clinician_review" if outcome == "clinician_review" else "asked"
 
 
 def create_handoff(tracker: Tracker) -> str:
@@ -78,7 +78,7 @@ def create_handoff(tracker: Tracker) -> str:
             channel=tracker.get_latest_input_channel() or "unknown",
             reason=handoff_reason(tracker),
             contact=known_contact(tracker) or "via this chat only",
-            screening_outcome=tracker.get_slot("screening_outcome"),
+            screening_outcome=shareable_screening(tracker)[0],
         )
         db.add(handoff)
         db.flush()

@@ -1,12 +1,14 @@
 """The screen as a Rasa conversation: consent, one question at a time, the outcome.
 
-All decisions are made by the plain modules beside this one (policy, evaluator, language,
-messages); these actions only move data between them and the conversation.
+A thin shell: each message is read once (`reading_of`) and applied once by the core's
+`take_turn` (core.py), either here in `action_record_disclosures` (any message) or, when it
+answers the screen's question, in `validate_screening_form`. These actions only move data
+between the conversation and the plain modules beside this one.
 
-Slots: `screening_findings` holds what the visitor told us (see evaluator.Screening);
-`screening_outcome` and `screening_reasons` are derived from it after every message;
-`screening_told` remembers which outcome the visitor has already been told, so a later,
-more cautious finding is announced at once and an outcome is never explained twice.
+Slots: `screening_findings` holds what the visitor told us and the question being answered
+(see evaluator.Screening); `screening_outcome` and `screening_reasons` are derived from it;
+`screening_told` remembers which outcome the visitor has already been told, so a later, more
+cautious finding is announced at once and an outcome is never explained twice.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.screening.evaluator import Answer, Outcome, Screening, evaluate, open_questions, record_answer
-from actions.screening.language import findings, read_answer
+from actions.screening.core import ask_next, take_turn
+from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
+from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
     CLARIFY_HINT,
     CONSENT_BUTTONS,
@@ -29,7 +32,9 @@ from actions.screening.messages import (
     REMINDER,
     YES_NO_BUTTONS,
     Reply,
+    general_facts_reply,
     outcome_reply,
+    prompt_text,
 )
 from actions.screening.policy import Tier, default_policy
 
@@ -37,14 +42,42 @@ FORM = "screening_form"
 CONSENT_SLOT = "screening_consent"
 ANSWER_SLOT = "screen_answer"
 COMPLETE = "complete"
+# Intents whose messages never fill screen_answer (domain.yml, its `not_intent`); a test keeps them equal.
+NOT_ANSWERS = ["stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation"]
 
 
 def current_screening(tracker: Tracker) -> Screening:
     return Screening.from_slot(tracker.get_slot("screening_findings"))
 
 
-def latest_findings(tracker: Tracker):
-    return findings(default_policy(), tracker.latest_message.get("entities") or [])
+def reading_of(tracker: Tracker) -> Reading:
+    message = tracker.latest_message
+    intent = (message.get("intent") or {}).get("name")
+    return read_message(message.get("text") or "", intent, message.get("entities") or [])
+
+
+def answers_the_screen(tracker: Tracker) -> bool:
+    """The latest message fills screen_answer, so the form's validation takes the turn."""
+    return (
+        tracker.active_loop.get("name") == FORM
+        and tracker.get_slot("requested_slot") == ANSWER_SLOT
+        and (tracker.latest_message.get("intent") or {}).get("name") not in NOT_ANSWERS
+    )
+
+
+NOT_SCREENED = "not_screened"
+
+
+def shareable_screening(tracker: Tracker) -> tuple[str | None, list[str]]:
+    """The outcome and reasons that may leave the conversation (booking, staff notifications).
+
+    Only with the visitor's consent to the health questions. Without it the clinic learns
+    "not screened" and screens at the consultation; what the visitor told us stays in the
+    conversation, where it still drives the safety replies (and the booking's kind).
+    """
+    if tracker.get_slot(CONSENT_SLOT) is not True:
+        return NOT_SCREENED, []
+    return tracker.get_slot("screening_outcome"), list(tracker.get_slot("screening_reasons") or [])
 
 
 def told_tier(tracker: Tracker) -> Tier | None:
@@ -52,13 +85,13 @@ def told_tier(tracker: Tracker) -> Tier | None:
     return Tier.parse(told) if told else None
 
 
-def screening_events(screening: Screening) -> tuple[list[EventType], Outcome]:
+def screening_slots(screening: Screening) -> dict[str, Any]:
     outcome = evaluate(default_policy(), screening)
-    return [
-        SlotSet("screening_findings", screening.to_slot()),
-        SlotSet("screening_outcome", outcome.slot_value),
-        SlotSet("screening_reasons", list(outcome.reasons)),
-    ], outcome
+    return {
+        "screening_findings": screening.to_slot(),
+        "screening_outcome": outcome.slot_value,
+        "screening_reasons": list(outcome.reasons),
+    }
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -80,34 +113,45 @@ def announce_if_more_cautious(dispatcher: CollectingDispatcher, tracker: Tracker
 
 
 class ActionRecordDisclosures(Action):
-    """Runs on every message (a custom slot mapping): records conditions mentioned anywhere.
+    """Runs on every message (a custom slot mapping): records what the visitor says about their health.
 
-    Rasa keeps only the slots that a slot-mapping action sets (it drops its messages), so the
-    visitor is told by `action_check_disclosures`, which rules run before answering.
+    Rasa keeps only the slots that a slot-mapping action sets, so the visitor is told by
+    `action_check_disclosures`, which rules run before answering, or by the screen itself.
     """
 
     def name(self) -> str:
         return "action_record_disclosures"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        found = latest_findings(tracker)
+        if answers_the_screen(tracker):
+            return []  # validate_screening_form reads this one
         before = current_screening(tracker)
-        after = before.with_findings(found.present, found.absent)
+        after = take_turn(default_policy(), before, reading_of(tracker), answering=False).screening
         if after == before:
             return []
-        events, _ = screening_events(after)
+        events = [SlotSet(name, value) for name, value in screening_slots(after).items()]
+        if tracker.get_slot(ANSWER_SLOT) == COMPLETE and next_prompt(default_policy(), after) is not None:
+            events.append(SlotSet(ANSWER_SLOT, None))  # something new to ask when the screen runs again
         return events
 
 
 class ActionCheckDisclosures(Action):
-    """Before answering a question: say at once if something the visitor disclosed rules them out."""
+    """Before answering a question: say at once if a disclosure rules the visitor out, or,
+    when they asked about a condition in general, the fact that matters and the offer to check."""
 
     def name(self) -> str:
         return "action_check_disclosures"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        outcome = evaluate(default_policy(), current_screening(tracker))
-        return announce_if_more_cautious(dispatcher, tracker, outcome)
+        policy = default_policy()
+        screening = current_screening(tracker)
+        events = announce_if_more_cautious(dispatcher, tracker, evaluate(policy, screening))
+        if events or told_tier(tracker) == Tier.NOT_SUITABLE:
+            return events
+        facts = take_turn(policy, screening, reading_of(tracker), answering=False).general_facts
+        if facts:
+            send(dispatcher, general_facts_reply(list(facts), offer=tracker.active_loop.get("name") != FORM))
+        return []
 
 
 class ValidateScreeningForm(FormValidationAction):
@@ -137,31 +181,11 @@ class ValidateScreeningForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         policy = default_policy()
-        screening = current_screening(tracker)
-        question_id = tracker.get_slot("screening_question")
-        if question_id is None or question_id not in open_questions(policy, screening):
-            return self._next(screening)
-
-        found = latest_findings(tracker)
-        screening = screening.with_findings(found.present, found.absent)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = read_answer(policy.question(question_id), intent, str(value or ""), found)
-        if answer is None and evaluate(policy, screening).tier != Tier.NOT_SUITABLE:
-            if tracker.get_slot("screening_clarifying") != question_id:
-                dispatcher.utter_message(text=CLARIFY_HINT)
-                return {ANSWER_SLOT: None, "screening_clarifying": question_id}
-            answer = Answer.UNCLEAR  # one clarifying question, then it goes to a clinician
-        if answer is not None:
-            screening = record_answer(policy, screening, question_id, answer)
-        return self._next(screening)
-
-    @staticmethod
-    def _next(screening: Screening) -> dict[str, Any]:
-        """Record the answers; keep asking while questions remain, else finish the form."""
-        events, _ = screening_events(screening)
-        slots = {event["name"]: event["value"] for event in events}
-        done = not open_questions(default_policy(), screening)
-        return {**slots, ANSWER_SLOT: COMPLETE if done else None, "screening_clarifying": None}
+        turn = take_turn(policy, current_screening(tracker), reading_of(tracker), answering=True)
+        if turn.reask:
+            dispatcher.utter_message(text=CLARIFY_HINT)
+        done = next_prompt(policy, turn.screening) is None
+        return {**screening_slots(turn.screening), ANSWER_SLOT: COMPLETE if done else None}
 
 
 class ActionAskScreeningConsent(Action):
@@ -174,23 +198,18 @@ class ActionAskScreeningConsent(Action):
 
 
 class ActionAskScreenAnswer(Action):
-    """Asks the next open question of the policy, in the policy's order."""
+    """Asks what the screen still needs to know, and remembers it as the question being answered."""
 
     def name(self) -> str:
         return "action_ask_screen_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         policy = default_policy()
-        remaining = open_questions(policy, current_screening(tracker))
-        if not remaining:
+        screening = ask_next(policy, current_screening(tracker))
+        if screening.prompt is None:
             return [SlotSet(ANSWER_SLOT, COMPLETE)]
-        question = policy.question(remaining[0])
-        position = len(policy.questions) - len(remaining) + 1
-        dispatcher.utter_message(
-            text=f"{position}/{len(policy.questions)}: {question.text}",
-            buttons=YES_NO_BUTTONS,
-        )
-        return [SlotSet("screening_question", question.id)]
+        dispatcher.utter_message(text=prompt_text(policy, screening, screening.prompt), buttons=YES_NO_BUTTONS)
+        return [SlotSet("screening_findings", screening.to_slot())]
 
 
 class ActionScreeningResult(Action):

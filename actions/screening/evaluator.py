@@ -1,81 +1,124 @@
-"""Decide the screening outcome from everything the visitor has told us. No Rasa import.
+"""Decide the screening outcome from what the visitor has told us. No Rasa import.
+
+What we know is kept per factor of the policy, as one of four statuses ordered by caution:
+
+    absent   < a clear "no", or a clear denial in their own words
+    pending  < mentioned in a way that doesn't decide (hedged, "I think I might be …"): ask
+    unsure   < "not sure", or an answer we could not read twice
+    present    a plain statement or a clear "yes"
 
 The rules, in order of priority:
 1. Any factor present → its tier; the most cautious tier wins (not_suitable > clinician_review).
-2. An unclear answer → clinician_review: an answer we could not read is never a "no".
-3. `eligible` only when every question has a clear "no" and no factor is present.
-   (A "yes" is recorded as the factors it means: see `record_answer`.)
+2. Anything unsure or still pending → clinician_review: doubt is never a "no", and a reading
+   nobody confirmed never ends `eligible`.
+3. `eligible` only when every factor the questions ask about is absent.
 4. Otherwise the screen is not finished (`outcome` is None).
 
-Answers only accumulate: a later disclosure can add a factor but never remove one, so the
-outcome can move away from `eligible` and never back to it.
+A status only moves up that order, with one exception: a clear "no" settles a pending
+mention (that is what the confirmation question is for). So disclosures and answers only
+make the outcome more cautious; only the visitor's own clear "no" to a confirmation undoes
+a doubt the assistant raised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from actions.screening.policy import Factor, Policy, Question, Tier
+from actions.screening.policy import Factor, Policy, Tier
 
 
-class Answer(str, Enum):
-    """A visitor's answer to one screening question."""
+class Status(str, Enum):
+    ABSENT = "absent"
+    PENDING = "pending"
+    UNSURE = "unsure"
+    PRESENT = "present"
 
-    YES = "yes"  # yes, without saying which of the question's conditions
-    NO = "no"
-    UNCLEAR = "unclear"  # still unclear after one clarifying question, or "not sure"
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
 
 
 UNCLEAR_PREFIX = "unclear:"
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """The screen's question waiting for an answer, and the factors a yes/no to it decides."""
+
+    factors: tuple[str, ...]
+    question: str | None = None  # the policy question it comes from; None for a confirmation
+    retried: bool = False  # already asked again once because the answer couldn't be read
+
+    def to_slot(self) -> dict:
+        return {"factors": list(self.factors), "question": self.question, "retried": self.retried}
+
+    @classmethod
+    def from_slot(cls, value: Mapping | None) -> Prompt | None:
+        if not value:
+            return None
+        return cls(tuple(value["factors"]), value.get("question"), bool(value.get("retried")))
+
+
+@dataclass(frozen=True)
 class Screening:
-    """What we know: factors found present, and the answers to the questions asked."""
+    """Everything the visitor told us, per factor, and the question they are answering."""
 
-    present: frozenset[str] = frozenset()
-    absent: frozenset[str] = frozenset()
-    answers: Mapping[str, Answer] = field(default_factory=dict)
+    statuses: Mapping[str, Status] = field(default_factory=dict)
+    noted: Mapping[str, str] = field(default_factory=dict)  # factor id -> the visitor's own word for it
+    prompt: Prompt | None = None
 
-    def with_findings(self, present: Iterable[str] = (), absent: Iterable[str] = ()) -> Screening:
-        present = self.present | frozenset(present)
-        # "Present" is sticky: a later "no" never un-discloses something.
-        return Screening(present, (self.absent | frozenset(absent)) - present, self.answers)
+    def status(self, factor_id: str) -> Status | None:
+        return self.statuses.get(factor_id)
 
-    def with_answer(self, question_id: str, answer: Answer) -> Screening:
-        """Records an answer; a "yes" or "unclear" is never replaced by a later "no"."""
-        if self.answers.get(question_id) in (Answer.YES, Answer.UNCLEAR) and answer == Answer.NO:
-            return self
-        return Screening(self.present, self.absent, {**self.answers, question_id: answer})
+    def with_status(self, factor_ids: Iterable[str], status: Status, word: str | None = None) -> Screening:
+        statuses, noted = dict(self.statuses), dict(self.noted)
+        for factor_id in factor_ids:
+            old = statuses.get(factor_id)
+            settles_doubt = old == Status.PENDING and status == Status.ABSENT
+            if old is None or status.rank > old.rank or settles_doubt:
+                statuses[factor_id] = status
+                if word and status == Status.PRESENT:
+                    noted[factor_id] = word
+        return replace(self, statuses=statuses, noted=noted)
+
+    def with_prompt(self, prompt: Prompt | None) -> Screening:
+        return replace(self, prompt=prompt)
+
+    def having(self, *statuses: Status) -> frozenset[str]:
+        return frozenset(f for f, s in self.statuses.items() if s in statuses)
 
     def to_slot(self) -> dict:
         return {
-            "present": sorted(self.present),
-            "absent": sorted(self.absent),
-            "answers": {q: a.value for q, a in sorted(self.answers.items())},
+            "factors": {f: s.value for f, s in sorted(self.statuses.items())},
+            "noted": dict(sorted(self.noted.items())),
+            "prompt": self.prompt.to_slot() if self.prompt else None,
         }
 
     @classmethod
     def from_slot(cls, value: Mapping | None) -> Screening:
         value = value or {}
         return cls(
-            frozenset(value.get("present", [])),
-            frozenset(value.get("absent", [])),
-            {q: Answer(a) for q, a in (value.get("answers") or {}).items()},
+            {f: Status(s) for f, s in (value.get("factors") or {}).items()},
+            dict(value.get("noted") or {}),
+            Prompt.from_slot(value.get("prompt")),
         )
 
 
 @dataclass(frozen=True)
 class Outcome:
     tier: Tier | None  # None while the screen is unfinished and nothing rules anything out
-    reasons: tuple[str, ...]  # factor ids, and "unclear:<question id>" for unreadable answers
+    reasons: tuple[str, ...]  # factor ids, and "unclear:<factor id>" for doubts
     factors: tuple[Factor, ...]  # the factors behind the tier, for explanations
 
     @property
     def slot_value(self) -> str | None:
         return self.tier.slot_value if self.tier is not None else None
+
+    @property
+    def unclear(self) -> bool:
+        return any(reason.startswith(UNCLEAR_PREFIX) for reason in self.reasons)
 
     @property
     def temporary(self) -> bool:
@@ -84,54 +127,34 @@ class Outcome:
         return bool(blocking) and all(f.temporary for f in blocking)
 
 
-def record_answer(policy: Policy, screening: Screening, question_id: str, answer: Answer) -> Screening:
-    """Records an answer. A plain "yes" counts every condition the question asked about
-    (except any the visitor has denied), fixed at that moment, so that naming one of them
-    later only adds to what we know and can never make the outcome less cautious.
-    """
-    screening = screening.with_answer(question_id, answer)
-    question = policy.question(question_id)
-    if screening.answers.get(question_id) != Answer.YES or screening.present & {f.id for f in question.factors}:
-        return screening
-    asked = {f.id for f in question.factors if f.asked_by_question}
-    return screening.with_findings(present=(asked - screening.absent) or asked)
-
-
-def question_cleared(question: Question, screening: Screening) -> bool:
-    """A clear "no", or every condition it asks about denied in the visitor's own words."""
-    if screening.answers.get(question.id) == Answer.NO:
-        return True
-    return question.id not in screening.answers and all(
-        f.id in screening.absent for f in question.factors if f.asked_by_question
-    )
-
-
 def evaluate(policy: Policy, screening: Screening) -> Outcome:
-    factors = [f for f in policy.factors if f.id in screening.present]
-    unclear = [q.id for q in policy.questions if screening.answers.get(q.id) == Answer.UNCLEAR]
-    reasons = tuple([f.id for f in factors] + [UNCLEAR_PREFIX + q for q in unclear])
+    present = [f for f in policy.factors if screening.status(f.id) == Status.PRESENT]
+    doubtful = [f for f in policy.factors if screening.status(f.id) in (Status.UNSURE, Status.PENDING)]
+    reasons = tuple([f.id for f in present] + [UNCLEAR_PREFIX + f.id for f in doubtful])
 
-    if factors or unclear:
-        tier = max([f.tier for f in factors] + ([Tier.CLINICIAN_REVIEW] if unclear else []))
-        behind = tuple(f for f in factors if f.tier == tier) or tuple(factors)
+    if present or doubtful:
+        tier = max([f.tier for f in present] + ([Tier.CLINICIAN_REVIEW] if doubtful else []))
+        behind = tuple(f for f in present if f.tier == tier) or tuple(present)
         return Outcome(tier, reasons, behind)
-    if all(question_cleared(q, screening) for q in policy.questions):
+    asked = [f for q in policy.questions for f in q.asked]
+    if all(screening.status(f.id) == Status.ABSENT for f in asked):
         return Outcome(Tier.ELIGIBLE, (), ())
     return Outcome(None, (), ())
 
 
-def open_questions(policy: Policy, screening: Screening) -> list[str]:
-    """Questions still to ask, in order: unanswered, and not already settled by a disclosure.
+def next_prompt(policy: Policy, screening: Screening) -> Prompt | None:
+    """What to ask next: doubts to confirm first, then what each question still doesn't know.
 
     Nothing is left to ask once the visitor is not suitable: a person who is pregnant is
     told so at once, not asked about their medicines.
     """
     if evaluate(policy, screening).tier == Tier.NOT_SUITABLE:
-        return []
-    return [
-        q.id
-        for q in policy.questions
-        if q.id not in screening.answers
-        and not question_cleared(q, screening)
-        and not any(f.id in screening.present for f in q.factors)  # already a "yes" in their own words
-    ]
+        return None
+    for factor in policy.factors:
+        if screening.status(factor.id) == Status.PENDING:
+            return Prompt((factor.id,))
+    for question in policy.questions:
+        unknown = tuple(f.id for f in question.asked if screening.status(f.id) is None)
+        if unknown:
+            return Prompt(unknown, question.id)
+    return None

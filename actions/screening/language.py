@@ -1,8 +1,9 @@
-"""From what the visitor wrote to screening findings. Plain Python, no Rasa import.
+"""A visitor's message as the screen reads it: its health mentions and its short answer.
 
-The spaCy pipeline has already tagged the terms and their context (nlp/context.py); this
-module applies the policy's match rules to those tags and reads yes/no answers. Doubt is
-checked before anything else, so "not sure" can never be taken for a "no".
+Plain Python, no Rasa import. The spaCy pipeline (nlp/context.py) has already tagged each
+clinical term with how it was said; this module turns those tags into `Mention`s and reads
+the yes / no / not sure that answers the screen's question. Doubt is looked for first, so
+"no, I'm not sure" is never taken for a "no".
 """
 
 from __future__ import annotations
@@ -10,61 +11,109 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 
-from actions.screening.evaluator import Answer
-from actions.screening.policy import Policy, Question
-
+HEALTH_LABELS = {"CONDITION", "MEDICATION"}
 AFFIRM_INTENT = "affirm"
 DENY_INTENT = "deny"
-_DOUBT = re.compile(
-    r"\b(not sure|unsure|not certain|don'?t know|do not know|dunno|idk|no idea|maybe|might|possibly|"
-    r"perhaps|can'?t remember|cannot remember|not that i know)\b"
-)
+
+
+class Stance(str, Enum):
+    """How a term was said. Only `asserted` and `denied` can decide anything on their own."""
+
+    ASSERTED = "asserted"  # "I'm 5 months pregnant", "I had melanoma in 2015"
+    DENIED = "denied"  # "I'm not pregnant", "never had cold sores"
+    HEDGED = "hedged"  # "I might be pregnant", "I don't think it's eczema"
+    ASKED = "asked"  # "what if I'm pregnant?", "can I tan before my laser?"
+
+
+class ShortAnswer(str, Enum):
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
 
 
 @dataclass(frozen=True)
-class Findings:
-    present: frozenset[str] = frozenset()
-    absent: frozenset[str] = frozenset()
+class Mention:
+    label: str  # CONDITION or MEDICATION
+    value: str  # the pattern's id: "pregnancy", "isotretinoin"
+    text: str  # as the visitor typed it
+    stance: Stance
+    who: str = "self"  # self, family, other
+    when: str = "current"  # current, past, recurrent
+    ended: bool = False  # "not anymore", "in remission": had it, and it is over
+
+    @classmethod
+    def from_entity(cls, entity: Mapping) -> Mention:
+        if entity.get("asked"):
+            stance = Stance.ASKED
+        elif entity.get("hedged"):
+            stance = Stance.HEDGED
+        elif entity.get("negated"):
+            stance = Stance.DENIED
+        else:
+            stance = Stance.ASSERTED
+        return cls(
+            label=entity["entity"],
+            value=entity["value"],
+            text=str(entity.get("text") or entity["value"]),
+            stance=stance,
+            who=entity.get("who", "self"),
+            when=entity.get("when", "current"),
+            ended=bool(entity.get("ended")),
+        )
 
 
-def findings(policy: Policy, entities: Iterable[Mapping]) -> Findings:
-    """Factors the tagged terms mean: present, or explicitly denied ("I'm not pregnant")."""
-    present: set[str] = set()
-    absent: set[str] = set()
-    for entity in entities:
-        who = entity.get("who", "self")
-        when = entity.get("when", "current")
-        for factor in policy.factors:
-            for match in factor.matches:
-                if match.entity != entity.get("entity") or match.value != entity.get("value"):
-                    continue
-                if who not in match.who:
-                    continue  # "my sister has diabetes" says nothing about the visitor
-                if entity.get("negated"):
-                    if "current" in match.when or when in match.when:
-                        absent.add(factor.id)
-                elif when in match.when:
-                    present.add(factor.id)
-    return Findings(frozenset(present), frozenset(absent - present))
+@dataclass(frozen=True)
+class Reading:
+    """One message: what it says about health, and how it answers a yes/no question."""
+
+    text: str
+    intent: str | None
+    mentions: tuple[Mention, ...]
+    answer: ShortAnswer | None
 
 
-def is_doubtful(text: str) -> bool:
-    return bool(_DOUBT.search(text.lower().replace("’", "'")))
+_DOUBT = re.compile(
+    r"\b(not sure|unsure|not certain|don'?t know|do not know|dunno|idk|no idea|maybe|might|possibly|"
+    r"perhaps|probably|can'?t remember|cannot remember|not that i know|not that i'?m aware|i think so|"
+    r"i guess|not 100)\b"
+)
+# Answer words that answer the question whatever else the message says ("no i get cold sores sometimes") ...
+_NO = re.compile(r"^\W*(no+|nope|nah|na|not really|not at all|negative|definitely not|no way|not me)\b")
+_YES = re.compile(r"^\W*(yes+|yeah|yea|yep|yup|ya|yh|y|correct|affirmative)\b")
+# ... and replies that answer it only when they name nothing ("I'm not" does; "I'm not pregnant" is about pregnancy).
+_BARE_NO = re.compile(
+    r"^\W*(never|none|nothing|not anymore|i don'?t|i do not|i'?m not|i am not|i haven'?t|i have not|"
+    r"don'?t think so|i don'?t think so)\b"
+)
+_BARE_YES = re.compile(r"^\W*(sure|i do|i am|i'?m afraid so|i have|i did|i take)\b")
+_NOT_ME = re.compile(r"\bnot (me|mine|myself)\b")
 
 
-def read_answer(question: Question, intent: str | None, text: str, found: Findings) -> Answer | None:
-    """The visitor's answer to `question`, or None when it can't be read (ask again once)."""
-    if is_doubtful(text):
-        return Answer.UNCLEAR
-    own = {f.id for f in question.factors}
-    if own & found.present:
-        return Answer.YES
-    if intent == AFFIRM_INTENT:
-        return Answer.YES
-    if intent == DENY_INTENT:
-        return Answer.NO
-    asked = {f.id for f in question.factors if f.asked_by_question}
-    if asked and asked <= found.absent:
-        return Answer.NO
+def normalise(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").replace("‘", "'").split())
+
+
+def short_answer(text: str, intent: str | None, mentions: Iterable[Mention] = ()) -> ShortAnswer | None:
+    """The yes, no or not-sure in a reply. Doubt that belongs to a hedged mention is the mention's."""
+    said = normalise(text)
+    mentions = tuple(mentions)
+    hedged_mention = any(m.stance == Stance.HEDGED for m in mentions)
+    if _DOUBT.search(said) and not hedged_mention:
+        return ShortAnswer.UNSURE
+    named = bool(mentions)
+    if _NO.search(said) or _NOT_ME.search(said) or (not named and _BARE_NO.search(said)):
+        return ShortAnswer.NO
+    if _YES.search(said) or (not named and _BARE_YES.search(said)):
+        return ShortAnswer.YES
+    if not named and intent == DENY_INTENT:
+        return ShortAnswer.NO
+    if not named and intent == AFFIRM_INTENT:
+        return ShortAnswer.YES
     return None
+
+
+def read_message(text: str, intent: str | None, entities: Iterable[Mapping]) -> Reading:
+    mentions = tuple(Mention.from_entity(e) for e in entities if e.get("entity") in HEALTH_LABELS)
+    return Reading(text, intent, mentions, short_answer(text, intent, mentions))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actions.screening.evaluator import UNCLEAR_PREFIX, Outcome
-from actions.screening.policy import Tier
+from actions.screening.evaluator import Outcome, Prompt, Screening, Status
+from actions.screening.policy import Factor, Policy, Tier
 from actions.topics import TOPICS
 
 NOT_A_DIAGNOSIS = "This is not a diagnosis: a clinician confirms it at your consultation."
@@ -33,6 +33,7 @@ CLARIFY_HINT = (
     "Sorry, I couldn't tell whether that was a yes or a no. Please answer with yes or no, "
     "or tap “Not sure” and a clinician will go through it with you."
 )
+OFFER_SCREEN = "If you'd like, I can check your own situation with a few short questions."
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _bubbles(header: str, lines: list[str]) -> list[str]:
 
 def _explanations(outcome: Outcome) -> list[str]:
     lines = list(dict.fromkeys(f.explanation for f in outcome.factors))
-    if any(reason.startswith(UNCLEAR_PREFIX) for reason in outcome.reasons):
+    if outcome.unclear:
         lines.append("Some answers weren't clear, so a clinician will go through them with you.")
     return lines
 
@@ -111,6 +112,40 @@ def outcome_reply(outcome: Outcome) -> Reply:
             [TOPICS["book_consultation"].button(), TOPICS["faq/price"].button()],
         )
     return Reply(["Thanks. We haven't finished the questions yet."], [TOPICS["start_screening"].button()])
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def prompt_text(policy: Policy, screening: Screening, prompt: Prompt) -> str:
+    """The question as the visitor reads it, asking only for what is still unknown.
+
+    A whole question is numbered by its place in the policy ("2/8: …"), so asking it again
+    shows the same number. A doubt is confirmed with "Just to check: …", and a question part of
+    which the visitor already answered in their own words starts "Apart from the … you mentioned".
+    """
+    if prompt.question is None:
+        return "Just to check: " + _lower_first(policy.confirmation(policy.factor(prompt.factors[0])))
+    question = policy.question(prompt.question)
+    text = question.asking(prompt.factors)
+    told = [
+        screening.noted[f.id]
+        for f in question.factors
+        if screening.status(f.id) == Status.PRESENT and f.id in screening.noted
+    ]
+    if told:
+        text = f"Apart from the {' and '.join(dict.fromkeys(told))} you mentioned, {_lower_first(text)}"
+    position = [q.id for q in policy.questions].index(question.id) + 1
+    return f"{position}/{len(policy.questions)}: {text}"
+
+
+def general_facts_reply(facts: list[Factor], offer: bool) -> Reply:
+    """For a question about a condition in general: the fact, and the offer to check the visitor's own case."""
+    lines = list(dict.fromkeys(f.explanation for f in facts))
+    if not offer:
+        return Reply([" ".join(lines)])
+    return Reply([" ".join([*lines, OFFER_SCREEN])], [TOPICS["start_screening"].button()])
 
 
 NO_CONSENT = Reply(

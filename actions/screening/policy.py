@@ -8,6 +8,7 @@ worse than a refusal to start.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
@@ -59,20 +60,46 @@ class Factor:
     matches: tuple[Match, ...]
     question: str | None = None
     asked_by_question: bool = True
+    asked_as: str = ""  # its phrase in the question's `ask` template
+    confirm: str = ""  # its own yes/no question, for factors no question asks about
     temporary: bool = False
     come_back: str = ""
+
+    def matches_term(self, entity: str, value: str) -> tuple[Match, ...]:
+        return tuple(m for m in self.matches if m.entity == entity and m.value == value)
+
+
+def spoken_list(items: list[str]) -> str:
+    """ "a", "a or b", "a, b, or c" (the comma keeps parts that contain "or" apart)."""
+    if len(items) <= 2:
+        return " or ".join(items)
+    return ", ".join(items[:-1]) + ", or " + items[-1]
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
-    text: str
+    ask: str  # a template with {} for the asked factors' phrases
     factors: tuple[Factor, ...]
+
+    @property
+    def asked(self) -> tuple[Factor, ...]:
+        """The factors a plain "yes" or "no" to this question answers."""
+        return tuple(f for f in self.factors if f.asked_by_question)
+
+    @property
+    def text(self) -> str:
+        return self.asking(f.id for f in self.asked)
+
+    def asking(self, factor_ids: Iterable[str]) -> str:
+        """The question about just these factors, in the policy's order."""
+        wanted = set(factor_ids)
+        return self.ask.format(spoken_list([f.asked_as for f in self.asked if f.id in wanted]))
 
     @property
     def tier(self) -> Tier:
         """What a plain "yes" to this question means: the most cautious of its factors."""
-        return max(f.tier for f in self.factors if f.asked_by_question)
+        return max(f.tier for f in self.asked)
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,16 @@ class Policy:
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
+
+    def confirmation(self, factor: Factor) -> str:
+        """A yes/no question about one factor: its own, or its part of its question."""
+        if factor.confirm:
+            return factor.confirm
+        return self.question(factor.question).asking([factor.id])
+
+    def factors_for(self, entity: str, value: str) -> tuple[tuple[Factor, Match], ...]:
+        """Every factor a tagged term can mean, with the rule that says how."""
+        return tuple((f, m) for f in self.factors for m in f.matches_term(entity, value))
 
 
 def _match(raw: dict, where: str) -> Match:
@@ -107,6 +144,11 @@ def _factor(raw: dict, question_ids: set[str]) -> Factor:
         raise PolicyError(f"{where}: question '{raw['question']}' is not defined")
     if raw.get("temporary") and not raw.get("come_back"):
         raise PolicyError(f"{where}: a temporary factor needs 'come_back' (when to come back)")
+    asked = raw.get("question") is not None and raw.get("asked_by_question", True)
+    if asked and not raw.get("asked_as"):
+        raise PolicyError(f"{where}: 'asked_as' is missing (its words in the question)")
+    if not asked and not raw.get("confirm"):
+        raise PolicyError(f"{where}: 'confirm' is missing (a yes/no question about it alone)")
     return Factor(
         id=raw["id"],
         tier=Tier.parse(raw["tier"]),
@@ -115,6 +157,8 @@ def _factor(raw: dict, question_ids: set[str]) -> Factor:
         matches=tuple(_match(m, where) for m in raw["matches"]),
         question=raw.get("question"),
         asked_by_question=bool(raw.get("asked_by_question", True)),
+        asked_as=" ".join(str(raw.get("asked_as", "")).split()),
+        confirm=" ".join(str(raw.get("confirm", "")).split()),
         temporary=bool(raw.get("temporary", False)),
         come_back=str(raw.get("come_back", "")),
     )
@@ -133,7 +177,9 @@ def load_policy(path: Path = POLICY_PATH) -> Policy:
         own = tuple(f for f in factors if f.question == q["id"])
         if not any(f.asked_by_question for f in own):
             raise PolicyError(f"question '{q['id']}' has no factor that a 'yes' to it means")
-        questions.append(Question(q["id"], " ".join(str(q["text"]).split()), own))
+        if str(q.get("ask", "")).count("{}") != 1:
+            raise PolicyError(f"question '{q['id']}': 'ask' needs exactly one {{}} for its conditions")
+        questions.append(Question(q["id"], " ".join(str(q["ask"]).split()), own))
     return Policy(int(raw["version"]), tuple(questions), factors)
 
 

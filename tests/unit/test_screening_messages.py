@@ -6,31 +6,28 @@ from itertools import combinations
 
 import pytest
 
-from actions.screening.evaluator import Answer, Screening, evaluate, record_answer
-from actions.screening.messages import BUBBLE_LIMIT, CONSENT_REQUEST, NO_CONSENT, outcome_reply
+from actions.screening.evaluator import Prompt, Screening, Status, evaluate
+from actions.screening.messages import BUBBLE_LIMIT, CONSENT_REQUEST, NO_CONSENT, outcome_reply, prompt_text
 from actions.screening.policy import Tier, default_policy
 from actions.topics import WHATSAPP_BUTTON_LIMIT, WHATSAPP_BUTTON_TITLE_LIMIT
 
 POLICY = default_policy()
 GREEN_LIGHT = ("nothing on our list rules out", "good candidate", "would you like to book one")
+ASKED = [f.id for q in POLICY.questions for f in q.asked]
+
+
+def _all_no() -> Screening:
+    return Screening().with_status(ASKED, Status.ABSENT)
 
 
 def outcomes():
     yield evaluate(POLICY, _all_no())
     for factor in POLICY.factors:
-        yield evaluate(POLICY, Screening().with_findings(present=[factor.id]))
+        yield evaluate(POLICY, Screening().with_status([factor.id], Status.PRESENT))
+        yield evaluate(POLICY, _all_no().with_status([factor.id], Status.UNSURE))
+        yield evaluate(POLICY, _all_no().with_status([factor.id], Status.PENDING))
     for first, second in combinations([f.id for f in POLICY.factors], 2):
-        yield evaluate(POLICY, Screening().with_findings(present=[first, second]))
-    for question in POLICY.questions:
-        yield evaluate(POLICY, record_answer(POLICY, _all_no(), question.id, Answer.UNCLEAR))
-        yield evaluate(POLICY, record_answer(POLICY, Screening(), question.id, Answer.YES))
-
-
-def _all_no() -> Screening:
-    screening = Screening()
-    for question in POLICY.questions:
-        screening = screening.with_answer(question.id, Answer.NO)
-    return screening
+        yield evaluate(POLICY, Screening().with_status([first, second], Status.PRESENT))
 
 
 OUTCOMES = list(outcomes())
@@ -62,7 +59,7 @@ def test_not_suitable_gives_each_reason_and_no_laser_booking() -> None:
 
 
 def test_clinician_review_offers_a_flagged_consultation_or_a_call() -> None:
-    reply = outcome_reply(evaluate(POLICY, Screening().with_findings(present=["isotretinoin"])))
+    reply = outcome_reply(evaluate(POLICY, Screening().with_status(["isotretinoin"], Status.PRESENT)))
     assert "flagged for a clinician" in " ".join(reply.texts)
     assert [b["payload"] for b in reply.buttons] == ["/book_consultation", "/human_handoff"]
 
@@ -78,3 +75,30 @@ def test_consent_request_says_why_who_keeps_it_and_that_it_is_optional() -> None
     text = CONSENT_REQUEST.lower()
     assert "clinicians" in text and "not a diagnosis" in text and "stop at any time" in text
     assert text.rstrip().endswith("do you agree to answer health questions?")
+
+
+def test_a_whole_question_keeps_its_number_when_asked_again() -> None:
+    question = POLICY.questions[3]
+    prompt = Prompt(tuple(f.id for f in question.asked), question.id)
+    assert prompt_text(POLICY, Screening(), prompt) == f"4/{len(POLICY.questions)}: {question.text}"
+
+
+def test_a_question_asks_only_for_what_is_still_unknown() -> None:
+    screening = Screening().with_status(["cancer_history"], Status.PRESENT, "melanoma")
+    prompt = Prompt(("cancer", "diabetes", "severe_hypertension"), "serious_conditions")
+    assert prompt_text(POLICY, screening, prompt) == (
+        "2/8: Apart from the melanoma you mentioned, do you have cancer, diabetes, or severe high blood pressure?"
+    )
+    screening = screening.with_status(["isotretinoin"], Status.PRESENT, "roaccutane")
+    left = Prompt(("anticoagulants", "gold_therapy"), "medicines")
+    assert prompt_text(POLICY, screening, left) == (
+        "6/8: Apart from the roaccutane you mentioned, do you take, or have you taken, blood thinners or "
+        "gold injections (ever)?"
+    )
+
+
+def test_a_doubt_is_confirmed_with_one_short_question() -> None:
+    assert (
+        prompt_text(POLICY, Screening(), Prompt(("breastfeeding",)))
+        == "Just to check: are you breastfeeding at the moment?"
+    )

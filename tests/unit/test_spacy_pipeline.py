@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from nlp.build_pipeline import PATTERNS_DIR, build, load_patterns
-from nlp.rasa_extractor import normalise_quotes
+from nlp.rasa_extractor import normalise
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def nlp():
 
 
 def found(nlp, text: str) -> list[tuple[str, str]]:
-    return [(ent.label_, ent.ent_id_) for ent in nlp(normalise_quotes(text)).ents]
+    return [(ent.label_, ent.ent_id_) for ent in nlp(normalise(text)).ents]
 
 
 @pytest.mark.parametrize(

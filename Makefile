@@ -72,7 +72,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The screen's language corpus prints its size and misreadings first (pytest checks it too).
 unit-tests: setup train browser
+	$(PY) -m tests.screening.corpus
 	$(PY) -m pytest
 
 conversation-tests: train

@@ -121,7 +121,8 @@ def test_no_consent_means_no_health_questions(assistant: RunningAssistant, visit
 def test_review_factors_lead_to_a_flagged_consultation(assistant: RunningAssistant, visitor: str) -> None:
     start(assistant, visitor)
     answer_no_until(assistant, visitor, "medicines")
-    assert "7/8:" in assistant.texts(visitor, "I'm on roaccutane")
+    assert "6/8: Apart from the roaccutane you mentioned" in assistant.texts(visitor, "I'm on roaccutane")
+    assert "7/8:" in assistant.texts(visitor, "no")
     assistant.texts(visitor, "no")
     reply = assistant.texts(visitor, "no")
     state = slots(assistant, visitor)
@@ -132,10 +133,11 @@ def test_review_factors_lead_to_a_flagged_consultation(assistant: RunningAssista
 def test_past_cancer_and_recurring_cold_sores_go_to_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
     start(assistant, visitor)
     assistant.texts(visitor, "no")
-    assert "3/8:" in assistant.texts(visitor, "I had melanoma 8 years ago, in remission")
+    reply = assistant.texts(visitor, "I had melanoma 8 years ago, in remission")
+    assert "2/8: Apart from the melanoma you mentioned, do you have diabetes or severe high blood pressure?" in reply
     assistant.texts(visitor, "no")
     assistant.texts(visitor, "no")
-    assert "6/8:" in assistant.texts(visitor, "I get cold sores a few times a year, none right now")
+    assert "6/8:" in assistant.texts(visitor, "no i get cold sores a few times a year, none right now")
     state = slots(assistant, visitor)
     assert set(state["screening_reasons"]) == {"cancer_history", "cold_sore_history"}
     assert state["screening_outcome"] == "clinician_review"
@@ -146,7 +148,7 @@ def test_unclear_answer_is_asked_once_more_then_goes_to_a_clinician(assistant: R
     retry = assistant.texts(visitor, "banana")
     assert "couldn't tell whether that was a yes or a no" in retry and "1/8:" in retry
     assert "2/8:" in assistant.texts(visitor, "banana again")
-    assert slots(assistant, visitor)["screening_reasons"] == ["unclear:pregnancy"]
+    assert slots(assistant, visitor)["screening_reasons"] == ["unclear:pregnancy", "unclear:breastfeeding"]
 
 
 def test_not_sure_goes_straight_to_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
@@ -170,7 +172,10 @@ def test_stop_asks_to_confirm_and_keeps_the_answers(assistant: RunningAssistant,
     assert "2/8:" in assistant.texts(visitor, "no"), "not stopping resumes the same question"
     assistant.texts(visitor, "cancel this")
     assert "I've stopped" in assistant.texts(visitor, "yes")
-    assert slots(assistant, visitor)["screening_findings"]["answers"] == {"pregnancy": "no"}
+    assert slots(assistant, visitor)["screening_findings"]["factors"] == {
+        "breastfeeding": "absent",
+        "pregnancy": "absent",
+    }
 
 
 def test_later_disclosure_moves_an_eligible_visitor_to_not_suitable(assistant: RunningAssistant, visitor: str) -> None:
@@ -193,5 +198,55 @@ def test_a_disclosure_in_small_talk_is_answered_at_once(assistant: RunningAssist
 def test_another_persons_condition_does_not_count(assistant: RunningAssistant, visitor: str) -> None:
     start(assistant, visitor)
     assistant.texts(visitor, "no")
-    assistant.texts(visitor, "no, my sister has diabetes though")
-    assert "diabetes" not in slots(assistant, visitor)["screening_reasons"]
+    assert "3/8:" in assistant.texts(visitor, "no, my sister has diabetes though")
+    for _ in QUESTION_ORDER[2:]:
+        assistant.texts(visitor, "no")
+    assert slots(assistant, visitor)["screening_outcome"] == "eligible"
+
+
+# --- Reading free text: the defects this screen once had, end to end ---------------------
+
+
+def test_a_leading_no_with_cold_sores_ends_with_a_clinician(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    answer_no_until(assistant, visitor, "active_skin")
+    assert "6/8:" in assistant.texts(visitor, "no i get cold sores sometimes"), (
+        "the cold-sore question is not asked again"
+    )
+    for _ in range(3):
+        assistant.texts(visitor, "no")
+    state = slots(assistant, visitor)
+    assert state["screening_outcome"] == "clinician_review" and state["screening_reasons"] == ["cold_sore_history"]
+
+
+def test_cancer_that_is_over_is_an_answer_not_a_stop(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assistant.texts(visitor, "no")
+    reply = assistant.texts(visitor, "I don't have cancer anymore")
+    assert "stop" not in reply.lower() and "Apart from the cancer you mentioned" in reply
+    assert slots(assistant, visitor)["screening_reasons"] == ["cancer_history"]
+
+
+def test_a_question_about_tanning_is_answered_and_recorded_as_nothing(
+    assistant: RunningAssistant, visitor: str
+) -> None:
+    reply = assistant.say(visitor, "can i tan before my laser?")
+    text = "\n".join(m.get("text", "") for m in reply)
+    assert "isn't possible for you" not in text and "6 weeks" in text
+    assert slots(assistant, visitor)["screening_outcome"] is None
+    assert "Do you agree" in assistant.texts(visitor, "can you check if I'm suitable?"), "the screen still starts"
+
+
+def test_a_hedged_answer_is_confirmed(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    assert "Just to check: are you breastfeeding at the moment?" in assistant.texts(
+        visitor, "I think I might be breastfeeding"
+    )
+    assert "1/8: Are you pregnant at the moment?" in assistant.texts(visitor, "no")
+    assert slots(assistant, visitor)["screening_findings"]["factors"]["breastfeeding"] == "absent"
+
+
+def test_a_family_history_of_vitiligo_is_announced(assistant: RunningAssistant, visitor: str) -> None:
+    reply = assistant.texts(visitor, "hi, my mum has vitiligo")
+    assert POLICY.factor("vitiligo_family").explanation in reply and "not a diagnosis" in reply
+    assert slots(assistant, visitor)["screening_reasons"] == ["vitiligo_family"]

@@ -37,7 +37,7 @@ NEGATIONS = {
     "nothing", "free",
     # contractions the tokenizer leaves whole (upper case, missing apostrophes)
     "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "haven't", "havent", "hasn't", "hasnt",
-    "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt", "i'm not",
+    "isn't", "isnt", "aren't", "arent", "wasn't", "wasnt",
 }  # fmt: skip
 POST_NEGATIONS = {"no", "nope", "never", "none", "negative", "nah"}
 FILLERS = {"lol", "haha", "thanks", "thx", "ty", "x", "xx", "sorry", "thank", "pls", "please"}
@@ -59,13 +59,19 @@ DOUBT_PHRASES = [
     ("ca", "n't", "remember"), ("can", "not", "remember"), ("not", "100"), ("kind", "of"), ("sort", "of"),
 ]  # fmt: skip
 
-# A clause that opens with one of these and a subject ("can I", "is it", "do you") is a question.
+# A clause that opens with one of these is a question ("can I …", "is it …", "would eczema be …") ...
 AUXILIARIES = {
-    "can", "could", "is", "are", "am", "do", "does", "did", "will", "would", "should", "shall", "may",
-    "was", "were", "has", "have", "must", "ca", "wo", "is'nt", "isnt",
+    "can", "could", "is", "are", "do", "does", "will", "would", "should", "shall", "may", "must", "ca", "wo", "isnt",
+}  # fmt: skip
+# ... and with one of these only when a subject follows: "have you …" asks, "have eczema on my
+# hands" and "was pregnant last year" are short statements.
+STATEMENT_AUXILIARIES = {"am", "did", "was", "were", "has", "have", "had"}
+SUBJECTS = {
+    "i", "you", "u", "ya", "it", "we", "they", "he", "she", "this", "that", "there", "people", "someone",
+    "anyone", "somebody", "anybody",
 }  # fmt: skip
 QUESTION_WORDS = {"what", "how", "when", "why", "which", "who", "where", "whats", "what's", "hows"}
-OPENERS = {"hi", "hello", "hey", "ok", "okay", "so", "and", "also", "but", "um", "hmm", "quick", "question", ":"}
+OPENERS = {"hi", "hello", "hey", "ok", "okay", "so", "and", "also", "but", "um", "hmm", "quick", "question"}
 HYPOTHETICAL = {"if", "whether", "suppose", "supposing", "assuming", "incase", "while", "whilst", "during"}
 HYPOTHETICAL_PHRASES = [("in", "case"), ("what", "about"), ("how", "about"), ("say", "i")]
 # A first-person statement right before the term overrides a question opening ("can i have it im pregnant").
@@ -101,9 +107,13 @@ ENDED_PHRASES = [("any", "more"), ("used", "to"), ("all", "clear"), ("got", "rid
 RECURRENT = {
     "get", "gets", "getting", "prone", "sometimes", "occasionally", "often", "usually", "tend",
     "regularly", "times", "every", "recurring", "recurrent", "outbreaks", "flare", "flares", "odd",
-    "now and then", "winter", "summer", "stress", "stressed", "always",
+    "winter", "summer", "stress", "stressed", "always",
 }  # fmt: skip
-CURRENT = {"currently", "now", "still", "since", "today", "moment", "weeks", "months", "trimester", "due", "on"}
+CURRENT = {"currently", "now", "still", "since", "today", "moment", "weeks", "months", "trimester", "due"}
+# "on" means taking it only right before the term ("I'm on warfarin"); elsewhere it is a place ("on my neck").
+TAKING = "on"
+# Like "ago": "in 2017", "a while back" put the clause in the past, whatever "weeks" or "on" say.
+PAST_PHRASES = [("a", "while", "back"), ("back", "in"), ("years", "back"), ("when", "i", "was")]
 
 ATTRIBUTES = (
     ("negated", False),
@@ -176,11 +186,11 @@ def _has_phrase(words: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1))
 
 
-def _words(doc: Doc, start: int, end: int, skip: Span | None = None) -> list[str]:
-    return [_lower(doc, i) for i in range(start, end) if skip is None or not skip.start <= i < skip.end]
+def _words(doc: Doc, start: int, end: int) -> list[str]:
+    return [_lower(doc, i) for i in range(start, end)]
 
 
-def hedged(words: list[str]) -> bool:
+def _hedged(words: list[str]) -> bool:
     return bool(set(words) & DOUBT_WORDS) or any(_has_phrase(words, p) for p in DOUBT_PHRASES)
 
 
@@ -203,13 +213,16 @@ def _negated(doc: Doc, ent: Span, start: int, ignored: set[int]) -> bool:
     return post_negation(doc, ent) is not None
 
 
-def _asked(doc: Doc, ent: Span, start: int) -> bool:
-    """The clause asks about the term, or supposes it, rather than stating it."""
-    before = _words(doc, start, ent.start)
+def _asked(before: list[str]) -> bool:
+    """The clause (`before`: its words up to the term) asks about the term, or supposes it."""
     if set(before) & HYPOTHETICAL or any(_has_phrase(before, p) for p in HYPOTHETICAL_PHRASES):
         return True
     first = next((i for i, w in enumerate(before) if w not in OPENERS and w not in ANSWER_WORDS and w != ","), None)
-    if first is None or not (before[first] in QUESTION_WORDS or before[first] in AUXILIARIES):
+    if first is None:
+        return False
+    opening, subject = before[first], before[first + 1 : first + 2]
+    question = opening in QUESTION_WORDS or opening in AUXILIARIES
+    if not (question or (opening in STATEMENT_AUXILIARIES and subject and subject[0] in SUBJECTS)):
         return False
     statement = before[first + 2 :][-4:]  # after the question's own "can I", "is it"
     return not any(_has_phrase(statement, cue) for cue in STATEMENT_CUES)
@@ -242,16 +255,19 @@ def _ended(words: list[str]) -> bool:
     return bool(set(words) & ENDED) or any(_has_phrase(words, p) for p in ENDED_PHRASES)
 
 
-def _when(words: list[str], beyond: list[str]) -> str:
-    """`beyond`: the words right after the clause, for phrases an "and" cuts ("now and then")."""
-    found = set(words)
-    if _has_phrase(words + beyond, ("now", "and", "then")) or _has_phrase(words, ("every", "now")):
+def _when(words: list[str], next_words: list[str], taking: bool) -> str:
+    """`next_words`: right after the clause, for phrases an "and" cuts ("now and then");
+    `taking`: "on" right before the term ("I'm on roaccutane")."""
+    found = set(words) | ({TAKING} if taking else set())
+    if _has_phrase(words + next_words, ("now", "and", "then")) or _has_phrase(words, ("every", "now")):
         found = (found - {"now"}) | {"sometimes"}
+    years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
+    years = years and not found & {"diagnosed", "since"}  # "diagnosed in 2010" goes on today
+    if years or any(_has_phrase(words, p) for p in PAST_PHRASES):
+        found.add("ago")
     if "ago" in found:
-        found -= {"weeks", "months"}  # "2 weeks ago" is past, "12 weeks pregnant" is now
-    if _ended(words):
-        return "past"
-    if found & CURRENT:
+        found -= {"weeks", "months", TAKING}  # "2 weeks ago" is past, "12 weeks pregnant" is now
+    if found & CURRENT or TAKING in found:
         return "current"
     if found & RECURRENT:
         return "recurrent"
@@ -268,14 +284,14 @@ def clinical_context(doc: Doc) -> Doc:
     ignored |= answer_words(doc)
     for ent in doc.ents:
         start, end = clause(doc, ent, starts)
-        words = _words(doc, start, end, skip=ent)
+        before, after = _words(doc, start, ent.start), _words(doc, ent.end, end)
+        words = before + after
         ended = _ended(words)
-        ent._.hedged = hedged(words)
-        ent._.asked = _asked(doc, ent, start)
+        ent._.hedged = _hedged(words)
+        ent._.asked = _asked(before)
         ent._.ended = ended and not ent._.asked
         ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
-        ent._.who = _who(
-            _words(doc, start, ent.start), _words(doc, ent.end, end), _words(doc, ent.end, min(len(doc), ent.end + 4))
-        )
-        ent._.when = _when(words, _words(doc, end, min(len(doc), end + 2)))
+        ent._.who = _who(before, after, _words(doc, ent.end, min(len(doc), ent.end + 4)))
+        taking = ent.start > 0 and _lower(doc, ent.start - 1) == TAKING
+        ent._.when = "past" if ended else _when(words, _words(doc, end, min(len(doc), end + 2)), taking)
     return doc

@@ -58,8 +58,6 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = (message.get("intent") or {}).get("name")
-            if intent in ROUTED_INTENTS and discloses_own_health(
-                message.get("text") or "", message.get("entities") or []
-            ):
+            if intent in ROUTED_INTENTS and discloses_own_health(message.get("entities") or []):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
         return messages

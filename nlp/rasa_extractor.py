@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.tokens import Doc
 
 import nlp.context  # noqa: F401  (registers clinical_context before SpacyNLP loads the pipeline)
+from nlp.text import normalise
 
 
 @DefaultV1Recipe.register(
@@ -77,15 +78,3 @@ def terms_in(doc: Doc, original: str | None = None) -> list[dict[str, Any]]:
         }
         for ent in doc.ents
     ]
-
-
-def normalise(text: str) -> str:
-    """Lower case with straight apostrophes: what the patterns and context rules are written in.
-
-    Phones type curly apostrophes ("crow’s feet"), and spaCy's tokenizer splits "I HAVE T1D."
-    differently from "i have t1d.". One character for one, so entity offsets still point into
-    the visitor's own text (lower-casing is skipped in the rare case it would change the length).
-    """
-    straight = text.replace("\u2019", "'").replace("\u2018", "'")
-    lowered = straight.lower()
-    return lowered if len(lowered) == len(straight) else straight

@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.screening.core import ask_next, take_turn
+from actions.screening.core import ask_next, general_facts, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
@@ -144,11 +144,10 @@ class ActionCheckDisclosures(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         policy = default_policy()
-        screening = current_screening(tracker)
-        events = announce_if_more_cautious(dispatcher, tracker, evaluate(policy, screening))
+        events = announce_if_more_cautious(dispatcher, tracker, evaluate(policy, current_screening(tracker)))
         if events or told_tier(tracker) == Tier.NOT_SUITABLE:
             return events
-        facts = take_turn(policy, screening, reading_of(tracker), answering=False).general_facts
+        facts = general_facts(policy, reading_of(tracker))
         if facts:
             send(dispatcher, general_facts_reply(list(facts), offer=tracker.active_loop.get("name") != FORM))
         return []

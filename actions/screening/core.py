@@ -31,7 +31,6 @@ class Turn:
     screening: Screening
     outcome: Outcome
     reask: bool  # the reply answered nothing the question asked: say so and ask again
-    general_facts: tuple[Factor, ...]  # asked about in general: worth a sentence, decide nothing
 
 
 def _covers(match: Match, mention: Mention) -> bool:
@@ -80,14 +79,20 @@ def take_turn(policy: Policy, screening: Screening, reading: Reading, answering:
             if f.id in prompt.factors or (prompt.question and f.question == prompt.question)
         }
         screening, reask = _answer_prompt(screening, prompt, reading, decided, named=bool(decided & about))
-    facts = tuple(
+    return Turn(screening, evaluate(policy, screening), reask)
+
+
+def general_facts(policy: Policy, reading: Reading) -> tuple[Factor, ...]:
+    """Contraindications the visitor asked about in general ("what if I'm pregnant?"): worth a
+    sentence with the answer, though they decide nothing about the visitor."""
+    facts = (
         factor
         for mention in reading.mentions
         if mention.stance == Stance.ASKED
         for factor, _ in policy.factors_for(mention.label, mention.value)
         if factor.tier == Tier.NOT_SUITABLE
     )
-    return Turn(screening, evaluate(policy, screening), reask, tuple(dict.fromkeys(facts)))
+    return tuple(dict.fromkeys(facts))
 
 
 def _answer_prompt(

@@ -86,9 +86,6 @@ class Screening:
     def with_prompt(self, prompt: Prompt | None) -> Screening:
         return replace(self, prompt=prompt)
 
-    def having(self, *statuses: Status) -> frozenset[str]:
-        return frozenset(f for f, s in self.statuses.items() if s in statuses)
-
     def to_slot(self) -> dict:
         return {
             "factors": {f: s.value for f, s in sorted(self.statuses.items())},

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from nlp.text import normalise
+
 HEALTH_LABELS = {"CONDITION", "MEDICATION"}
 AFFIRM_INTENT = "affirm"
 DENY_INTENT = "deny"
@@ -91,13 +93,9 @@ _BARE_YES = re.compile(r"^\W*(sure|i do|i am|i'?m afraid so|i have|i did|i take)
 _NOT_ME = re.compile(r"\bnot (me|mine|myself)\b")
 
 
-def normalise(text: str) -> str:
-    return " ".join(text.lower().replace("’", "'").replace("‘", "'").split())
-
-
 def short_answer(text: str, intent: str | None, mentions: Iterable[Mention] = ()) -> ShortAnswer | None:
     """The yes, no or not-sure in a reply. Doubt that belongs to a hedged mention is the mention's."""
-    said = normalise(text)
+    said = " ".join(normalise(text).split())
     mentions = tuple(mentions)
     hedged_mention = any(m.stance == Stance.HEDGED for m in mentions)
     if _DOUBT.search(said) and not hedged_mention:
@@ -114,6 +112,11 @@ def short_answer(text: str, intent: str | None, mentions: Iterable[Mention] = ()
     return None
 
 
+def mentions_in(entities: Iterable[Mapping]) -> tuple[Mention, ...]:
+    """The health terms among a message's entities (the extractor also tags body areas and concerns)."""
+    return tuple(Mention.from_entity(e) for e in entities if e.get("entity") in HEALTH_LABELS)
+
+
 def read_message(text: str, intent: str | None, entities: Iterable[Mapping]) -> Reading:
-    mentions = tuple(Mention.from_entity(e) for e in entities if e.get("entity") in HEALTH_LABELS)
+    mentions = mentions_in(entities)
     return Reading(text, intent, mentions, short_answer(text, intent, mentions))

@@ -65,9 +65,6 @@ class Factor:
     temporary: bool = False
     come_back: str = ""
 
-    def matches_term(self, entity: str, value: str) -> tuple[Match, ...]:
-        return tuple(m for m in self.matches if m.entity == entity and m.value == value)
-
 
 def spoken_list(items: list[str]) -> str:
     """ "a", "a or b", "a, b, or c" (the comma keeps parts that contain "or" apart)."""
@@ -122,7 +119,7 @@ class Policy:
 
     def factors_for(self, entity: str, value: str) -> tuple[tuple[Factor, Match], ...]:
         """Every factor a tagged term can mean, with the rule that says how."""
-        return tuple((f, m) for f in self.factors for m in f.matches_term(entity, value))
+        return tuple((f, m) for f in self.factors for m in f.matches if (m.entity, m.value) == (entity, value))
 
 
 def _match(raw: dict, where: str) -> Match:

@@ -30,13 +30,17 @@ TEMPLATES: dict[str, list[str]] = {
     "own_current": [
         "i have {t}", "yes, {t}", "yes {t}", "I've got {t} at the moment", "currently {t}",
         "{t} right now", "hi, {t} here. can I get laser?", "well i have {t}", "I have {t}, does it hurt?",
-        "YES {t}!!", "me: {t}", "no, i have {t}", "Im on {t}", "still {t}",
+        "YES {t}!!", "me: {t}", "no, i have {t}", "Im on {t}", "still {t}", "have {t} on my face",
+        "got {t}", "yeah have {t}",
     ],
     "own_recurrent": [
         "i get {t} sometimes", "no i get {t} sometimes", "I get {t} from time to time", "i often get {t}",
         "prone to {t}", "i get {t} every winter", "no, just {t} now and then, i get them",
     ],
-    "own_past": ["i had {t} years ago", "I had {t} in 2015", "had {t} a long time ago", "I was treated for {t} before"],
+    "own_past": [
+        "i had {t} years ago", "I had {t} in 2015", "had {t} a long time ago", "I was treated for {t} before",
+        "was {t} last year", "did have {t} years ago",
+    ],
     "ended": [
         "I don't have {t} anymore", "i used to have {t}", "no longer have {t}", "i dont have {t} any more",
         "had {t} but I'm in remission",

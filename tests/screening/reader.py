@@ -14,7 +14,8 @@ from actions.screening.evaluator import Screening
 from actions.screening.language import Reading, read_message
 from actions.screening.policy import default_policy
 from nlp.build_pipeline import DEFAULT_OUTPUT, build, load_patterns
-from nlp.rasa_extractor import normalise, terms_in
+from nlp.rasa_extractor import terms_in
+from nlp.text import normalise
 
 
 @cache

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from actions.screening.core import ask_next
+from actions.screening.core import ask_next, general_facts
 from actions.screening.evaluator import Screening, Status, evaluate, next_prompt
 from actions.screening.messages import prompt_text
 from actions.screening.policy import Tier, default_policy
-from tests.screening.reader import turn
+from tests.screening.reader import read, turn
 
 POLICY = default_policy()
 
@@ -70,8 +70,10 @@ def test_questions_are_recorded_as_nothing(question: str) -> None:
 
 
 def test_a_question_about_a_contraindication_gets_the_fact() -> None:
-    assert [f.id for f in turn("what if I'm pregnant?").general_facts] == ["pregnancy"]
-    assert turn("does it hurt?").general_facts == ()
+    assert [f.id for f in general_facts(POLICY, read("what if I'm pregnant?"))] == ["pregnancy"]
+    assert [f.id for f in general_facts(POLICY, read("is it safe with a cold sore?"))] == ["active_cold_sore"]
+    assert general_facts(POLICY, read("does it hurt?")) == ()
+    assert general_facts(POLICY, read("I'm pregnant")) == (), "a disclosure is announced, not told as a fact"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from nlp.build_pipeline import PATTERNS_DIR, build, load_patterns
-from nlp.rasa_extractor import normalise
+from nlp.text import normalise
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.screening.actions import NOT_ANSWERS
+
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
 HELDOUT_FILE = ROOT / "tests" / "nlu" / "heldout.yml"
@@ -82,3 +84,10 @@ def test_heldout_set_covers_every_trained_label() -> None:
     counts = Counter(label for label, _ in HELDOUT)
     assert set(counts) == trained
     assert min(counts.values()) >= MIN_HELDOUT_EXAMPLES
+
+
+def test_the_screen_knows_which_messages_answer_its_questions() -> None:
+    """action_record_disclosures leaves a message to the form exactly when the form reads it."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    (mapping,) = domain["slots"]["screen_answer"]["mappings"]
+    assert sorted(mapping["not_intent"]) == sorted(NOT_ANSWERS)

@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.screening.core import mention_statuses
 from actions.screening.evaluator import Status
-from actions.screening.language import read_message
+from actions.screening.language import mentions_in
 from actions.screening.policy import default_policy
 
 SCREENING_INTENT = "start_screening"
@@ -34,11 +34,10 @@ ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "
 RECORDED = {Status.PRESENT, Status.PENDING}
 
 
-def discloses_own_health(text: str, entities: list[dict[str, Any]]) -> bool:
+def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
     """Something the screen would record as present, or ask the visitor to confirm."""
     policy = default_policy()
-    reading = read_message(text, None, entities)
-    return any(status in RECORDED for m in reading.mentions for status in mention_statuses(policy, m).values())
+    return any(status in RECORDED for m in mentions_in(entities) for status in mention_statuses(policy, m).values())
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.screening.core import ask_next, general_facts, take_turn
+from actions.screening.core import SIDE_INTENTS, ask_next, general_facts, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
@@ -37,13 +37,18 @@ from actions.screening.messages import (
     prompt_text,
 )
 from actions.screening.policy import Tier, default_policy
+from nlp.parse import selector_ranking
 
 FORM = "screening_form"
 CONSENT_SLOT = "screening_consent"
 ANSWER_SLOT = "screen_answer"
 COMPLETE = "complete"
+FAQ_INTENT = "faq"
+# How sure the answer selector must be before a personal request also gets a general answer.
+GENERAL_PART_CONFIDENCE = 0.45
+GENERAL_PART_MARGIN = 0.2
 # Intents whose messages never fill screen_answer (domain.yml, its `not_intent`); a test keeps them equal.
-NOT_ANSWERS = ["stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation"]
+NOT_ANSWERS = ["faq", "stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation"]
 
 
 def current_screening(tracker: Tracker) -> Screening:
@@ -56,13 +61,13 @@ def reading_of(tracker: Tracker) -> Reading:
     return read_message(message.get("text") or "", intent, message.get("entities") or [])
 
 
+def screen_is_asking(tracker: Tracker) -> bool:
+    return tracker.active_loop.get("name") == FORM and tracker.get_slot("requested_slot") == ANSWER_SLOT
+
+
 def answers_the_screen(tracker: Tracker) -> bool:
     """The latest message fills screen_answer, so the form's validation takes the turn."""
-    return (
-        tracker.active_loop.get("name") == FORM
-        and tracker.get_slot("requested_slot") == ANSWER_SLOT
-        and (tracker.latest_message.get("intent") or {}).get("name") not in NOT_ANSWERS
-    )
+    return screen_is_asking(tracker) and (tracker.latest_message.get("intent") or {}).get("name") not in NOT_ANSWERS
 
 
 NOT_SCREENED = "not_screened"
@@ -126,7 +131,9 @@ class ActionRecordDisclosures(Action):
         if answers_the_screen(tracker):
             return []  # validate_screening_form reads this one
         before = current_screening(tracker)
-        after = take_turn(default_policy(), before, reading_of(tracker), answering=False).screening
+        reading = reading_of(tracker)
+        side_question = screen_is_asking(tracker) and reading.intent in SIDE_INTENTS  # "no, but does it hurt?"
+        after = take_turn(default_policy(), before, reading, answering=side_question).screening
         if after == before:
             return []
         events = [SlotSet(name, value) for name, value in screening_slots(after).items()]
@@ -151,6 +158,30 @@ class ActionCheckDisclosures(Action):
         if facts:
             send(dispatcher, general_facts_reply(list(facts), offer=tracker.active_loop.get("name") != FORM))
         return []
+
+
+class ActionAnswerGeneralPart(Action):
+    """Before the screen starts: answer the treatment question inside a personal one.
+
+    "would it work for me? I'm 52 with deep wrinkles" or "oh I forgot, I'm pregnant. does it
+    hurt?" are requests to be checked that also ask something every visitor can be told. When
+    the answer selector is confident about one FAQ answer, it is given first.
+    """
+
+    def name(self) -> str:
+        return "action_answer_general_part"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        ranking = selector_ranking(tracker.latest_message, FAQ_INTENT)
+        if ranking and _confident(ranking):
+            dispatcher.utter_message(response=f"utter_{ranking[0]['intent_response_key']}")
+        return []
+
+
+def _confident(ranking: list[dict[str, Any]]) -> bool:
+    best = ranking[0].get("confidence", 0.0)
+    runner_up = ranking[1].get("confidence", 0.0) if len(ranking) > 1 else 0.0
+    return best >= GENERAL_PART_CONFIDENCE and best - runner_up >= GENERAL_PART_MARGIN
 
 
 class ValidateScreeningForm(FormValidationAction):

@@ -139,9 +139,22 @@ def test_ruled_out_visitor_gets_a_general_consultation_not_laser(assistant: Runn
         reply = assistant.texts(visitor, answer)
     assert "not laser treatment" in reply
     assistant.texts(visitor, "/affirm")
-    assert db_rows(assistant, "select kind, screening_outcome from bookings where conversation_id=?", visitor) == [
-        ("general_consultation", "not_suitable")
-    ]
+    # Volunteered without agreeing to the health questions: the clinic learns the kind, not why.
+    assert db_rows(
+        assistant, "select kind, screening_outcome, screening_reasons from bookings where conversation_id=?", visitor
+    ) == [("general_consultation", "not_screened", "[]")]
+
+
+def test_screened_visitor_shares_the_outcome_with_the_clinic(assistant: RunningAssistant, visitor: str) -> None:
+    assert "Do you agree" in assistant.texts(visitor, "can you check if I'm suitable?")
+    assistant.texts(visitor, "/affirm")
+    for answer in ("no", "no", "no", "no", "no", "I'm on roaccutane", "no", "no", "no"):
+        reply = assistant.texts(visitor, answer)
+    assert "flagged for a clinician" in reply
+    book(assistant, visitor)
+    assert db_rows(
+        assistant, "select kind, screening_outcome, screening_reasons from bookings where conversation_id=?", visitor
+    ) == [("laser_consultation", "clinician_review", '["isotretinoin"]')]
 
 
 def test_long_and_odd_input_is_stored_safely(assistant: RunningAssistant, visitor: str) -> None:

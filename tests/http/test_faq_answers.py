@@ -39,4 +39,6 @@ def first_bubble(key: str, clinic_file: Path) -> str:
 
 @pytest.mark.parametrize(("text", "key"), faq_steps())
 def test_question_gets_its_answer(assistant: RunningAssistant, visitor: str, text: str, key: str) -> None:
-    assert first_bubble(key, assistant.clinic_file) in assistant.texts(visitor, text)
+    """The answer comes first: nothing (such as a wrongly read verdict) is said before it."""
+    first = assistant.say(visitor, text)[0].get("text", "")
+    assert first.split("\n\n")[0] == first_bubble(key, assistant.clinic_file)

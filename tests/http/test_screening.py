@@ -134,7 +134,8 @@ def test_past_cancer_and_recurring_cold_sores_go_to_a_clinician(assistant: Runni
     start(assistant, visitor)
     assistant.texts(visitor, "no")
     reply = assistant.texts(visitor, "I had melanoma 8 years ago, in remission")
-    assert "2/8: Apart from the melanoma you mentioned, do you have diabetes or severe high blood pressure?" in reply
+    # "in remission" is after the comma: current cancer is asked about again, with the rest.
+    assert "2/8: Apart from the melanoma you mentioned, do you have cancer, diabetes, or severe high" in reply
     assistant.texts(visitor, "no")
     assistant.texts(visitor, "no")
     assert "6/8:" in assistant.texts(visitor, "no i get cold sores a few times a year, none right now")
@@ -250,3 +251,29 @@ def test_a_family_history_of_vitiligo_is_announced(assistant: RunningAssistant, 
     reply = assistant.texts(visitor, "hi, my mum has vitiligo")
     assert POLICY.factor("vitiligo_family").explanation in reply and "not a diagnosis" in reply
     assert slots(assistant, visitor)["screening_reasons"] == ["vitiligo_family"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "am I a good candidate for laser resurfacing?",
+        "can I do it?",
+        "can I have laser for my acne scars?",
+        "would it work for me? I'm 52 with deep wrinkles",
+        "can I have fractional laser?",
+    ],
+)
+def test_asking_to_be_checked_leads_to_the_screen(assistant: RunningAssistant, visitor: str, text: str) -> None:
+    """The screen starts, or, when NLU is unsure, "Did you mean…" offers it first."""
+    replies = assistant.say(visitor, text)
+    reply = "\n".join(m.get("text", "") for m in replies)
+    if "Did you mean" in reply:
+        assert replies[-1]["buttons"][0] == {"title": "Can I have it?", "payload": "/start_screening"}
+    else:
+        assert "Do you agree to answer health questions?" in reply
+
+
+def test_no_with_a_side_question_answers_both(assistant: RunningAssistant, visitor: str) -> None:
+    start(assistant, visitor)
+    reply = assistant.texts(visitor, "no, but does it hurt?")
+    assert "numbing cream" in reply and "2/8:" in reply

@@ -1,0 +1,44 @@
+"""The NLU router: what the screen would record reaches the screen, whatever intent NLU guessed."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from nlp.disclosure import DisclosureRouter
+from nlp.rasa_extractor import terms_in
+from nlp.text import normalise
+from tests.screening.reader import pipeline
+
+
+def routed_intent(text: str, intent: str) -> str:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+    message.set("entities", terms_in(pipeline()(normalise(text)), text))
+    (routed,) = DisclosureRouter().process([message])
+    return routed.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hi, I'm 5 months pregnant", "greet"),
+        ("hi, my mum has vitiligo", "greet"),
+        ("I don't have cancer anymore", "stop"),
+        ("I think I might be breastfeeding", "nlu_fallback"),
+    ],
+)
+def test_disclosures_go_to_the_screen(text: str, intent: str) -> None:
+    assert routed_intent(text, intent) == "start_screening"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("is it safe while breastfeeding?", "nlu_fallback"),
+        ("my husband is diabetic", "out_of_scope"),
+        ("I'm not pregnant, bye", "goodbye"),
+        ("stop, I'm pregnant", "faq"),  # questions keep their answer, announced first by the rules
+    ],
+)
+def test_questions_denials_and_other_people_stay_where_nlu_put_them(text: str, intent: str) -> None:
+    assert routed_intent(text, intent) == intent

@@ -78,11 +78,11 @@ class Reading:
 
 _DOUBT = re.compile(
     r"\b(not sure|unsure|not certain|don'?t know|do not know|dunno|idk|no idea|maybe|might|possibly|"
-    r"perhaps|probably|can'?t remember|cannot remember|not that i know|not that i'?m aware|i think so|"
+    r"perhaps|probably|probs?|can'?t remember|cannot remember|not that i know|not that i'?m aware|i think so|"
     r"i guess|not 100)\b"
 )
 # Answer words that answer the question whatever else the message says ("no i get cold sores sometimes") ...
-_NO = re.compile(r"^\W*(no+|nope|nah|na|not really|not at all|negative|definitely not|no way|not me)\b")
+_NO = re.compile(r"^\W*(no+|n|nope|nah|na|not really|not at all|negative|definitely not|no way|not me)\b")
 _YES = re.compile(r"^\W*(yes+|yeah|yea|yep|yup|ya|yh|y|correct|affirmative)\b")
 # ... and replies that answer it only when they name nothing ("I'm not" does; "I'm not pregnant" is about pregnancy).
 _BARE_NO = re.compile(

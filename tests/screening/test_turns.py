@@ -130,3 +130,15 @@ def test_an_unreadable_answer_is_asked_once_more_then_goes_to_a_clinician() -> N
     assert first.reask and ask_next(POLICY, first.screening).prompt.factors == screening.prompt.factors
     second = turn("banana again", ask_next(POLICY, first.screening), answering=True)
     assert not second.reask and second.screening.status("pregnancy") == Status.UNSURE
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"), [("N", Status.ABSENT), ("prob not", Status.UNSURE), ("nah", Status.ABSENT)]
+)
+def test_whatsapp_short_replies(reply: str, status: Status) -> None:
+    screening, _ = converse(reply)
+    assert {screening.status("pregnancy"), screening.status("breastfeeding")} == {status}
+
+
+def test_slang_for_pregnancy_names_it() -> None:
+    assert turn("ya 14 wks preg", ask_next(POLICY, Screening()), answering=True).outcome.reasons == ("pregnancy",)

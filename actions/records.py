@@ -18,7 +18,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, TypeDecorator, create_engine, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
@@ -140,13 +151,82 @@ class OutboxMessage(Base):
     delivered_at = Column(UTCDateTime, nullable=True)
 
 
+class WhatsAppInbound(Base):
+    """A message Meta delivered, keyed on its id: the unique key makes a redelivery a no-op.
+
+    The row is written before Meta gets its 200, so a message acknowledged but not yet
+    answered (the server stopped) is picked up again. Its text is cleared once the turn has
+    run: from then on the transcript holds it.
+    """
+
+    __tablename__ = "whatsapp_inbound"
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(String(255), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    message = Column(Text, nullable=False)  # the parsed message as JSON, until the turn has run
+    state = Column(String(16), nullable=False, default="received", index=True)  # received | processing | done
+    claimed_at = Column(UTCDateTime, nullable=True)
+
+
+class WhatsAppContact(Base):
+    """What the channel knows about a WhatsApp visitor, per conversation."""
+
+    __tablename__ = "whatsapp_contacts"
+
+    conversation_id = Column(String(255), primary_key=True)  # business-scoped user id, else wa_id
+    wa_id = Column(String(32), nullable=True)  # phone number digits, when Meta shares it
+    user_id = Column(String(255), nullable=True)
+    last_inbound_at = Column(UTCDateTime, nullable=True)  # opens the 24-hour customer-service window
+    opted_out_at = Column(UTCDateTime, nullable=True)  # sent STOP: nothing more is sent
+    numbered_menu = Column(Text, nullable=True)  # JSON payloads of the last numbered menu
+
+
+class WhatsAppOutbound(Base):
+    """A message to a WhatsApp visitor: sent in order, retried while Meta is unreachable."""
+
+    __tablename__ = "whatsapp_outbound"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    body = Column(Text, nullable=False)  # the Graph API message, without the recipient
+    state = Column(String(16), nullable=False, default="pending", index=True)  # pending | sent | failed | held
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = Column(UTCDateTime, nullable=True)
+    message_id = Column(String(255), nullable=True, index=True)  # Meta's wamid once accepted
+    error_code = Column(Integer, nullable=True)  # Meta's error code for a failure
+    error = Column(Text, nullable=True)  # why it failed or is held, for staff
+
+
+class WhatsAppStatus(Base):
+    """A delivery status Meta reported for one of our messages (sent, delivered, read, failed)."""
+
+    __tablename__ = "whatsapp_statuses"
+    __table_args__ = (UniqueConstraint("message_id", "status"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(String(255), nullable=False, index=True)
+    status = Column(String(16), nullable=False)
+    at = Column(UTCDateTime, nullable=False)
+    recipient = Column(String(255), nullable=False)
+    error_code = Column(Integer, nullable=True)
+    error_title = Column(Text, nullable=True)
+
+
 def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
 
 
-@cache
 def engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    """One engine (and connection pool) per database URL, DATABASE_URL by default."""
+    return _engine(url or database_url())
+
+
+@cache
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return create_engine(url, future=True, pool_pre_ping=True)

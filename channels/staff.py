@@ -5,6 +5,7 @@ refuses everything rather than run unprotected. The staff console will build on 
 
     GET  /staff/handoffs?status=open       handoffs to a person, newest first
     GET  /staff/bookings                   booking requests with their delivery state
+    GET  /staff/whatsapp/problems          WhatsApp messages that did not reach the visitor, and why
     POST /staff/conversations/<id>/resume  the assistant answers this conversation again
 """
 
@@ -24,6 +25,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import update
 
 from actions import records
+from channels.whatsapp import store as whatsapp_store
 
 
 def authorised(request: Request) -> HTTPResponse | None:
@@ -81,6 +83,12 @@ class StaffAPI(InputChannel):
             if refusal := authorised(request):
                 return refusal
             return response.json(await asyncio.to_thread(list_bookings))
+
+        @staff.route("/whatsapp/problems", methods=["GET"])
+        async def whatsapp_problems(request: Request) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            return response.json(await asyncio.to_thread(whatsapp_store.problems))
 
         @staff.route("/conversations/<conversation_id>/resume", methods=["POST"])
         async def resume(request: Request, conversation_id: str) -> HTTPResponse:

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import yaml
 
 from actions.clinic_config import ClinicConfigError, load_clinic_config
+from channels.whatsapp.settings import missing_settings
 from tools.model import model_path
 from tools.servers import PROJECT_ROOT, AssistantServers, StartupError
 
@@ -44,6 +45,16 @@ def preflight() -> AssistantServers:
     return servers
 
 
+def whatsapp_status(host: str, port: int) -> str:
+    """On, with the URL to give Meta, or off with what is missing (channels/whatsapp/settings.py)."""
+    missing = missing_settings()
+    if missing:
+        return f"off (set {', '.join(missing)} to turn it on)"
+    return (
+        f"on, Meta's webhook URL is https://<your public host>/webhooks/whatsapp/webhook (here: http://{host}:{port})"
+    )
+
+
 def main() -> int:
     try:
         servers = preflight()
@@ -59,6 +70,7 @@ def main() -> int:
         f"  REST:       POST http://{host}:{servers.rasa_port}/webhooks/rest/webhook\n"
         f"  HTTP API:   http://{host}:{servers.rasa_port}/status"
         f"{' (token required)' if servers.auth_token else ''}\n"
+        f"  WhatsApp:   {whatsapp_status(host, servers.rasa_port)}\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

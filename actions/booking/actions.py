@@ -51,11 +51,16 @@ def booking_kind(tracker: Tracker) -> str:
 
 
 def whatsapp_number(tracker: Tracker) -> str | None:
-    """On WhatsApp the sender's number is known; offer it instead of asking."""
+    """On WhatsApp the sender's number is usually known; offer it instead of asking.
+
+    The channel keeps it in each message's metadata (the conversation id may be a
+    business-scoped user id instead, and a visitor with a username may share no number).
+    """
     if tracker.get_latest_input_channel() != "whatsapp":
         return None
+    phone = ((tracker.latest_message.get("metadata") or {}).get("whatsapp") or {}).get("phone")
     try:
-        return parse_phone("+" + tracker.sender_id.lstrip("+"), CLINIC_FACTS.current())
+        return parse_phone(phone, CLINIC_FACTS.current()) if phone else None
     except Invalid:
         return None
 

@@ -48,7 +48,7 @@ FAQ_INTENT = "faq"
 GENERAL_PART_CONFIDENCE = 0.45
 GENERAL_PART_MARGIN = 0.2
 # Intents whose messages never fill screen_answer (domain.yml, its `not_intent`); a test keeps them equal.
-NOT_ANSWERS = ["faq", "stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation"]
+NOT_ANSWERS = ["faq", "stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation", "share_media"]
 
 
 def current_screening(tracker: Tracker) -> Screening:

@@ -1,0 +1,224 @@
+"""The WhatsApp Business Cloud API channel: Meta's webhook in, Graph API messages out.
+
+    GET  /webhooks/whatsapp/webhook   Meta's verification handshake (WHATSAPP_VERIFY_TOKEN)
+    POST /webhooks/whatsapp/webhook   messages and statuses, signed with WHATSAPP_APP_SECRET
+
+A POST is answered as soon as its signature is checked and its message ids are stored;
+the turn runs afterwards. Meta retries slow answers for days, so a turn inside the request
+would bring duplicates; the stored id (a unique key) turns every redelivery into a no-op.
+Turns for one visitor run one after another, in the order Meta delivered them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.web import guarded
+from channels.whatsapp import store
+from channels.whatsapp.courier import Courier
+from channels.whatsapp.graph import GraphClient
+from channels.whatsapp.render import compose_turn, text_message
+from channels.whatsapp.settings import REQUIRED, WhatsAppSettings, settings_from_env
+from channels.whatsapp.webhook import SIGNATURE_HEADER, InboundMessage, parse_notification, signature_is_valid
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+CHANNEL_NAME = "whatsapp"
+STOP_WORDS = {"stop", "unsubscribe", "stop all", "opt out", "optout"}
+START_WORDS = {"start", "subscribe", "unstop"}
+STOP_CONFIRMATION = "Done: you won't get any more messages from us on WhatsApp. If you change your mind, send START."
+MEDIA_INTENT = "/share_media"  # the domain answers it: text only here, and the offer of a person
+GREETING_INTENT = "/greet"
+
+
+def command_in(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").strip(" .!").split())
+
+
+class TurnOutput(OutputChannel):
+    """Collects a turn's bot messages so the channel can compose them as a whole (render.py)."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> str:  # responses with `channel: whatsapp` variations are picked for this
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+
+class WhatsAppOutput(TurnOutput):
+    """For messages outside a visitor's turn (Rasa's trigger_intent, staff): sent one by one."""
+
+    def __init__(self, courier: Courier) -> None:
+        super().__init__()
+        self._courier = courier
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await asyncio.to_thread(store.queue, recipient_id, compose_turn([message]))
+        await self._courier.deliver(recipient_id)
+
+
+class Conversations:
+    """Runs each stored WhatsApp message as a Rasa turn, one visitor's messages in order."""
+
+    def __init__(self, handler: Handler, graph: GraphClient, courier: Courier) -> None:
+        self._handler = handler
+        self._graph = graph
+        self._courier = courier
+        self._tails: dict[str, asyncio.Task] = {}
+
+    def schedule(self, message: InboundMessage) -> None:
+        key = message.sender.key
+        previous = self._tails.get(key)
+        task = asyncio.create_task(self._after(previous, message))
+        self._tails[key] = task
+        task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
+
+    async def _after(self, previous: asyncio.Task | None, message: InboundMessage) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
+            await self.run(message)
+        except Exception:
+            logger.exception("WhatsApp message %s could not be answered", message.message_id)
+
+    async def run(self, message: InboundMessage) -> None:
+        if not await asyncio.to_thread(store.claim, message.message_id):
+            return  # another server (or an earlier delivery) has it
+        if message.kind != "ignored":
+            await self._graph.mark_read_and_typing(message.message_id)
+            contact = await asyncio.to_thread(store.note_inbound, message)
+            await self._answer(message, opted_out=contact.opted_out_at is not None)
+        await asyncio.to_thread(store.finish, message.message_id)
+
+    async def _answer(self, message: InboundMessage, opted_out: bool) -> None:
+        key, command = message.sender.key, command_in(message.text) if message.kind == "text" else ""
+        if command in STOP_WORDS:
+            await asyncio.to_thread(store.set_opted_out, key, True)
+            await asyncio.to_thread(store.queue, key, [text_message(STOP_CONFIRMATION)], confirmation=True)
+        elif opted_out and command not in START_WORDS:
+            logger.info("WhatsApp visitor %s has opted out; their message is not answered", key)
+            return
+        else:
+            if opted_out:
+                await asyncio.to_thread(store.set_opted_out, key, False)
+            await self._turn(message, GREETING_INTENT if command in START_WORDS else await self._text_for_rasa(message))
+        await self._courier.deliver(key)
+
+    async def _text_for_rasa(self, message: InboundMessage) -> str:
+        if message.kind == "media":
+            return MEDIA_INTENT
+        choice = await asyncio.to_thread(store.menu_choice, message.sender.key, message.text)
+        return choice or message.text
+
+    async def _turn(self, message: InboundMessage, text: str) -> None:
+        output = TurnOutput()
+        await self._handler(
+            UserMessage(
+                text,
+                output,
+                message.sender.key,
+                input_channel=CHANNEL_NAME,
+                message_id=message.message_id,
+                metadata=message.metadata(),
+            )
+        )
+        await asyncio.to_thread(store.queue, message.sender.key, compose_turn(output.messages))
+
+
+class WhatsAppInput(InputChannel):
+    """Meta's webhook for the clinic's WhatsApp number; off unless the WHATSAPP_* variables are set."""
+
+    def __init__(self, settings: WhatsAppSettings | None) -> None:
+        self.settings = settings
+        self.graph = GraphClient(settings) if settings else None
+        self.courier = Courier(self.graph) if self.graph else None
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        return cls(settings_from_env())
+
+    def get_output_channel(self) -> OutputChannel | None:
+        return WhatsAppOutput(self.courier) if self.courier else None
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        return guarded(self._blueprint, on_new_message)
+
+    def _blueprint(self, handler: Handler) -> Blueprint:
+        webhook = Blueprint("whatsapp_webhook", __name__)
+        settings, graph, courier = self.settings, self.graph, self.courier
+        conversations = Conversations(handler, graph, courier) if settings else None
+        background: list[asyncio.Task] = []
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if settings else "off"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if refusal := self._off():
+                return refusal
+            mode, token = request.args.get("hub.mode"), request.args.get("hub.verify_token") or ""
+            if mode == "subscribe" and hmac.compare_digest(token.encode(), settings.verify_token.encode()):
+                return response.text(request.args.get("hub.challenge") or "")
+            return response.text("Verification failed.", status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if refusal := self._off():
+                return refusal
+            if not signature_is_valid(request.body, request.headers.get(SIGNATURE_HEADER), settings.app_secret):
+                logger.warning("Rejected a WhatsApp webhook with a missing or wrong signature")
+                return response.text("Invalid signature.", status=401)
+            try:
+                notification = parse_notification(json.loads(request.body))
+            except ValueError:
+                return response.text("The body is not JSON.", status=400)
+            for error in notification.errors:
+                logger.error("WhatsApp reported an error: %s", error)
+            for message in await asyncio.to_thread(store.record_arrivals, notification):
+                conversations.schedule(message)
+            return response.text("OK")
+
+        @webhook.listener("after_server_start")
+        async def start_background_work(app: Sanic, _loop: Any) -> None:
+            if settings is None:
+                return
+            for message in await asyncio.to_thread(store.unfinished):
+                conversations.schedule(message)
+            interval = float(os.environ.get("WHATSAPP_RETRY_SECONDS", "2"))
+            background.append(asyncio.create_task(courier.retry_forever(interval)))
+
+        @webhook.listener("before_server_stop")
+        async def stop_background_work(app: Sanic, _loop: Any) -> None:
+            for task in background:
+                task.cancel()
+            if graph is not None:
+                await graph.close()
+
+        return webhook
+
+    def _off(self) -> HTTPResponse | None:
+        if self.settings:
+            return None
+        return response.json({"error": f"The WhatsApp channel is off: set {', '.join(REQUIRED)}."}, status=503)

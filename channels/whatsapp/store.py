@@ -1,0 +1,283 @@
+"""The WhatsApp channel's records (tables in actions/records.py), as plain blocking functions.
+
+The channel calls them through `asyncio.to_thread`, so the Rasa server's event loop never
+waits on the database. Inserts that must happen once (a message id, a status) use the
+database's own "on conflict do nothing", which holds across threads, processes and servers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from actions import records
+from actions.records import WhatsAppContact, WhatsAppInbound, WhatsAppOutbound, WhatsAppStatus, utcnow
+from channels.whatsapp.render import Outgoing
+from channels.whatsapp.webhook import InboundMessage, Notification, Sender
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+STALE_CLAIM = timedelta(minutes=5)  # a turn claimed this long ago belonged to a server that stopped
+SEND_LEASE = timedelta(seconds=30)  # one server sends a message at a time
+WINDOW_CLOSED = "The visitor's 24-hour WhatsApp window has closed: only an approved template can reach them."
+OPTED_OUT = "The visitor sent STOP: nothing more is sent to them on WhatsApp."
+
+
+def _insert(db: Session, table, **values):
+    """An INSERT that does nothing when a unique key already exists (SQLite and PostgreSQL)."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values)
+
+
+def _to_json(message: InboundMessage) -> str:
+    return json.dumps({**asdict(message), "sent_at": message.sent_at.isoformat()}, ensure_ascii=False)
+
+
+def _from_json(raw: str) -> InboundMessage:
+    data = json.loads(raw)
+    return InboundMessage(
+        **{**data, "sender": Sender(**data["sender"]), "sent_at": datetime.fromisoformat(data["sent_at"])}
+    )
+
+
+def record_arrivals(notification: Notification) -> list[InboundMessage]:
+    """Stores the webhook's statuses and messages; returns the messages not seen before."""
+    fresh = []
+    with records.session() as db:
+        for status in notification.statuses:
+            db.execute(_insert(db, WhatsAppStatus, **asdict(status)).on_conflict_do_nothing())
+        for message in notification.messages:
+            row = _insert(
+                db,
+                WhatsAppInbound,
+                message_id=message.message_id,
+                conversation_id=message.sender.key,
+                received_at=utcnow(),
+                message=_to_json(message),
+            )
+            inserted = db.execute(row.on_conflict_do_nothing())
+            if inserted.rowcount == 1:
+                fresh.append(message)
+    return fresh
+
+
+def claim(message_id: str) -> bool:
+    """True for exactly one caller: the one that will run this message's turn."""
+    now = utcnow()
+    with records.session() as db:
+        claimed = db.execute(
+            update(WhatsAppInbound)
+            .where(
+                WhatsAppInbound.message_id == message_id,
+                or_(
+                    WhatsAppInbound.state == "received",
+                    (WhatsAppInbound.state == "processing") & (WhatsAppInbound.claimed_at < now - STALE_CLAIM),
+                ),
+            )
+            .values(state="processing", claimed_at=now)
+        )
+        return claimed.rowcount == 1
+
+
+def finish(message_id: str) -> None:
+    """The turn has run: the transcript now holds the message, so its copy here is dropped."""
+    with records.session() as db:
+        db.execute(
+            update(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id).values(state="done", message="{}")
+        )
+
+
+def unfinished() -> list[InboundMessage]:
+    """Messages acknowledged to Meta whose turn never ran (the server stopped first)."""
+    cutoff = utcnow() - STALE_CLAIM
+    with records.session() as db:
+        rows = db.scalars(
+            select(WhatsAppInbound.message)
+            .where(
+                or_(
+                    WhatsAppInbound.state == "received",
+                    (WhatsAppInbound.state == "processing") & (WhatsAppInbound.claimed_at < cutoff),
+                )
+            )
+            .order_by(WhatsAppInbound.id)
+        )
+        return [_from_json(raw) for raw in rows]
+
+
+def note_inbound(message: InboundMessage) -> WhatsAppContact:
+    """Keeps the visitor's ids and the time of their latest message (it opens the 24-hour window)."""
+    sender = message.sender
+    with records.session() as db:
+        statement = _insert(
+            db,
+            WhatsAppContact,
+            conversation_id=sender.key,
+            wa_id=sender.wa_id,
+            user_id=sender.user_id,
+            last_inbound_at=message.sent_at,
+        )
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=[WhatsAppContact.conversation_id],
+                set_={"wa_id": sender.wa_id, "user_id": sender.user_id, "last_inbound_at": message.sent_at},
+            )
+        )
+        return db.get(WhatsAppContact, sender.key)
+
+
+def set_opted_out(conversation_id: str, opted_out: bool) -> None:
+    """STOP also holds whatever was still waiting to be sent; START lets new messages through."""
+    with records.session() as db:
+        contact = db.get(WhatsAppContact, conversation_id)
+        contact.opted_out_at = utcnow() if opted_out else None
+        if opted_out:
+            db.execute(
+                update(WhatsAppOutbound)
+                .where(WhatsAppOutbound.conversation_id == conversation_id, WhatsAppOutbound.state == "pending")
+                .values(state="held", error=OPTED_OUT)
+            )
+
+
+def menu_choice(conversation_id: str, text: str) -> str | None:
+    """The payload a typed number stands for, when the last turn offered a numbered menu."""
+    if not text.strip().rstrip(".)").isdigit():
+        return None
+    with records.session() as db:
+        contact = db.get(WhatsAppContact, conversation_id)
+        payloads = json.loads(contact.numbered_menu or "[]") if contact else []
+    number = int(text.strip().rstrip(".)"))
+    return payloads[number - 1] if 0 < number <= len(payloads) else None
+
+
+def queue(conversation_id: str, outgoing: list[Outgoing], *, confirmation: bool = False) -> None:
+    """Stores a turn's messages to send, in order; holds them if they may not be sent.
+
+    The numbered menu of the turn (if any) replaces the previous one, so a number typed
+    later means an option of the latest menu only. A STOP confirmation goes out although
+    the visitor has just opted out.
+    """
+    now = utcnow()
+    with records.session() as db:
+        contact = db.get(WhatsAppContact, conversation_id)
+        menus = [message.numbered for message in outgoing if message.numbered]
+        if contact is not None:
+            contact.numbered_menu = json.dumps([choice.payload for choice in menus[-1]]) if menus else None
+        reason = hold_reason(contact, now, confirmation)
+        for message in outgoing:
+            body = json.dumps(message.body, ensure_ascii=False)
+            state = "held" if reason else "pending"
+            db.add(WhatsAppOutbound(conversation_id=conversation_id, body=body, state=state, error=reason))
+
+
+def window_closed(contact: WhatsAppContact | None, now: datetime) -> bool:
+    """Free-form messages reach a visitor only within 24 hours of their own latest message."""
+    return contact is None or contact.last_inbound_at is None or now - contact.last_inbound_at > CUSTOMER_SERVICE_WINDOW
+
+
+def hold_reason(contact: WhatsAppContact | None, now: datetime, confirmation: bool = False) -> str | None:
+    if window_closed(contact, now):
+        return WINDOW_CLOSED
+    if contact.opted_out_at is not None and not confirmation:
+        return OPTED_OUT
+    return None
+
+
+def conversations_with_due_messages() -> list[str]:
+    with records.session() as db:
+        return list(
+            db.scalars(
+                select(WhatsAppOutbound.conversation_id)
+                .where(WhatsAppOutbound.state == "pending", WhatsAppOutbound.next_attempt_at <= utcnow())
+                .distinct()
+            )
+        )
+
+
+def next_due(conversation_id: str) -> tuple[WhatsAppOutbound, WhatsAppContact] | None:
+    """Leases the conversation's oldest unsent message, if it is due; None when there is none.
+
+    Messages go out strictly in order: while the oldest waits for a retry, the rest wait too.
+    """
+    now = utcnow()
+    with records.session() as db:
+        oldest = db.scalars(
+            select(WhatsAppOutbound)
+            .where(WhatsAppOutbound.conversation_id == conversation_id, WhatsAppOutbound.state == "pending")
+            .order_by(WhatsAppOutbound.id)
+            .limit(1)
+        ).first()
+        if oldest is None or oldest.next_attempt_at > now:
+            return None
+        leased = db.execute(
+            update(WhatsAppOutbound)
+            .where(WhatsAppOutbound.id == oldest.id, WhatsAppOutbound.next_attempt_at <= now)
+            .values(next_attempt_at=now + SEND_LEASE, attempts=WhatsAppOutbound.attempts + 1)
+        )
+        if leased.rowcount != 1:
+            return None
+        db.refresh(oldest)
+        return oldest, db.get(WhatsAppContact, conversation_id)
+
+
+def mark_sent(outbound_id: int, message_id: str) -> None:
+    _update(outbound_id, state="sent", sent_at=utcnow(), message_id=message_id, error=None, error_code=None)
+
+
+def mark_retry(outbound_id: int, delay: timedelta, error: str, code: int | None) -> None:
+    _update(outbound_id, next_attempt_at=utcnow() + delay, error=error, error_code=code)
+
+
+def mark_failed(outbound_id: int, error: str, code: int | None) -> None:
+    _update(outbound_id, state="failed", error=error, error_code=code)
+
+
+def mark_held(outbound_id: int, reason: str) -> None:
+    _update(outbound_id, state="held", error=reason)
+
+
+def _update(outbound_id: int, **values) -> None:
+    with records.session() as db:
+        db.execute(update(WhatsAppOutbound).where(WhatsAppOutbound.id == outbound_id).values(**values))
+
+
+def problems() -> list[dict]:
+    """Messages that did not reach a visitor, newest first, with the reason: for staff."""
+    with records.session() as db:
+        failed_sends = db.scalars(
+            select(WhatsAppOutbound)
+            .where(WhatsAppOutbound.state.in_(["failed", "held"]))
+            .order_by(WhatsAppOutbound.id.desc())
+        )
+        outbound = [
+            {
+                "conversation_id": row.conversation_id,
+                "created_at": row.created_at.isoformat(),
+                "state": row.state,
+                "reason": row.error,
+                "error_code": row.error_code,
+                "body": json.loads(row.body),
+            }
+            for row in failed_sends
+        ]
+        failed_statuses = db.execute(
+            select(WhatsAppStatus, WhatsAppOutbound.conversation_id)
+            .join(WhatsAppOutbound, WhatsAppOutbound.message_id == WhatsAppStatus.message_id, isouter=True)
+            .where(WhatsAppStatus.status == "failed")
+            .order_by(WhatsAppStatus.id.desc())
+        )
+        reported = [
+            {
+                "conversation_id": conversation_id,
+                "created_at": status.at.isoformat(),
+                "state": "failed after sending",
+                "reason": status.error_title,
+                "error_code": status.error_code,
+                "message_id": status.message_id,
+            }
+            for status, conversation_id in failed_statuses
+        ]
+    return outbound + reported

@@ -1,0 +1,137 @@
+"""The channel's records on real databases (SQLite, and PostgreSQL as several servers share it)."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy import select, update
+
+from actions import records
+from actions.records import WhatsAppContact, WhatsAppOutbound
+from channels.whatsapp import store
+from channels.whatsapp.render import Choice, text_message
+from channels.whatsapp.webhook import parse_notification
+from tests.whatsapp.simulator import Contact, GraphSimulator
+from tools.servers import PROJECT_ROOT, VENV_BIN
+
+SIMULATOR = GraphSimulator(app_secret="s", access_token="t", phone_number_id="1")
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+def migrate(url: str) -> None:
+    env = {"PATH": str(VENV_BIN), "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
+    subprocess.run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'records.db'}"
+    else:
+        name = f"clinic_test_{uuid.uuid4().hex[:10]}"
+        admin = psycopg2.connect(f"{POSTGRES}/postgres")
+        admin.autocommit = True
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+        url = f"{POSTGRES}/{name}"
+    migrate(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    records.engine(url).dispose()
+    if request.param == "postgresql":
+        admin.cursor().execute(f"DROP DATABASE {name}")
+        admin.close()
+
+
+def webhook(text: str = "hi", message_id: str | None = None) -> dict:
+    return SIMULATOR.message_webhook(Contact(), {"type": "text", "text": {"body": text}, "id": message_id or "wamid.1"})
+
+
+def test_a_message_delivered_twice_is_new_only_once(database: str) -> None:
+    body = webhook(message_id="wamid.twice")
+    assert len(store.record_arrivals(parse_notification(body))) == 1
+    assert store.record_arrivals(parse_notification(body)) == []
+
+
+def test_concurrent_deliveries_of_one_message_give_one_turn(database: str) -> None:
+    body = webhook(message_id="wamid.race")
+    with ThreadPoolExecutor(8) as pool:
+        fresh = list(pool.map(lambda _: store.record_arrivals(parse_notification(body)), range(8)))
+        claims = list(pool.map(lambda _: store.claim("wamid.race"), range(8)))
+    assert sum(len(f) for f in fresh) == 1
+    assert claims.count(True) == 1
+
+
+def test_an_acknowledged_message_whose_turn_never_ran_is_found_again(database: str) -> None:
+    (message,) = store.record_arrivals(parse_notification(webhook("does it hurt?", "wamid.lost")))
+    assert [m.text for m in store.unfinished()] == ["does it hurt?"]
+    store.claim(message.message_id)
+    assert store.unfinished() == []  # being answered now
+    store.finish(message.message_id)
+    assert store.unfinished() == []
+    with records.session() as db:
+        kept = db.scalars(select(records.WhatsAppInbound.message)).one()
+    assert "does it hurt" not in kept  # the transcript holds it from now on
+
+
+def test_statuses_are_stored_once_each(database: str) -> None:
+    status = {"id": "wamid.out", "status": "read", "timestamp": "1700000000", "recipient_id": "447700900123"}
+    change = {"field": "messages", "value": {"statuses": [status]}}
+    body = {"object": "whatsapp_business_account", "entry": [{"changes": [change]}]}
+    store.record_arrivals(parse_notification(body))
+    store.record_arrivals(parse_notification(body))
+    with records.session() as db:
+        assert db.scalars(select(records.WhatsAppStatus.status)).all() == ["read"]
+
+
+def contact_after(text: str, database: str) -> str:
+    (message,) = store.record_arrivals(parse_notification(webhook(text, f"wamid.{uuid.uuid4().hex}")))
+    store.note_inbound(message)
+    return message.sender.key
+
+
+def test_messages_wait_in_order_and_the_oldest_goes_first(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("first"), text_message("second")])
+    outbound, contact = store.next_due(key)
+    assert '"first"' in outbound.body and contact.wa_id == "447700900123"
+    assert store.next_due(key) is None  # leased: the second waits for the first
+    store.mark_retry(outbound.id, timedelta(0), "HTTP 503", None)
+    assert '"first"' in store.next_due(key)[0].body
+
+
+def test_after_24_hours_messages_are_held_for_staff_not_sent(database: str) -> None:
+    key = contact_after("hi", database)
+    with records.session() as db:
+        db.execute(update(WhatsAppContact).values(last_inbound_at=records.utcnow() - timedelta(hours=25)))
+    store.queue(key, [text_message("A reply from the clinic")])
+    assert store.next_due(key) is None
+    (problem,) = store.problems()
+    assert problem["state"] == "held" and "24-hour" in problem["reason"]
+
+
+def test_stop_holds_everything_but_its_confirmation(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("queued before STOP")])
+    store.set_opted_out(key, True)
+    store.queue(key, [text_message("a later reply")])
+    store.queue(key, [text_message("confirmation")], confirmation=True)
+    with records.session() as db:
+        states = db.execute(select(WhatsAppOutbound.body, WhatsAppOutbound.state).order_by(WhatsAppOutbound.id)).all()
+    assert [state for _, state in states] == ["held", "held", "pending"]
+
+
+def test_a_number_answers_the_latest_numbered_menu_only(database: str) -> None:
+    key = contact_after("hi", database)
+    menu = text_message("1. A\n2. B")
+    menu.numbered = [Choice("A", "/a"), Choice("B", "/b")]
+    store.queue(key, [menu])
+    assert [store.menu_choice(key, typed) for typed in ("2", " 1. ", "3")] == ["/b", "/a", None]
+    store.queue(key, [text_message("How many sessions would you like?")])
+    assert store.menu_choice(key, "2") is None

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import WebhookReceiver
-from tests.support import API_TOKEN, STAFF_TOKEN, WEBHOOK_SECRET, RunningAssistant
+from tests.support import API_TOKEN, STAFF_TOKEN, WEBHOOK_SECRET, WHATSAPP, RunningAssistant
+from tests.whatsapp.simulator import GraphSimulator
 from tools.model import model_path
 from tools.servers import PROJECT_ROOT, AssistantServers, StartupError, free_port
 
@@ -45,11 +46,25 @@ def staff_inbox() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
+def meta() -> Iterator[GraphSimulator]:
+    """Meta's Graph API for the WhatsApp channel; it posts webhooks to the assistant."""
+    simulator = GraphSimulator(
+        app_secret=WHATSAPP["WHATSAPP_APP_SECRET"],
+        access_token=WHATSAPP["WHATSAPP_ACCESS_TOKEN"],
+        phone_number_id=WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"],
+    )
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
 def assistant(
     trained_model: Path,
     tmp_path_factory: pytest.TempPathFactory,
     booking_system: WebhookReceiver,
     staff_inbox: WebhookReceiver,
+    meta: GraphSimulator,
 ) -> Iterator[RunningAssistant]:
     work = tmp_path_factory.mktemp("assistant")
     clinic_file = work / "clinic.yml"
@@ -80,12 +95,16 @@ def assistant(
                 "STAFF_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "STAFF_TOKEN": STAFF_TOKEN,
                 "DELIVERY_POLL_SECONDS": "0.3",
+                **WHATSAPP,
+                "WHATSAPP_API_BASE": meta.api_base,
+                "WHATSAPP_RETRY_SECONDS": "0.3",
             },
         )
         try:
             servers.start()
         except StartupError as error:
             pytest.fail(f"{error}\n--- server log ---\n{log_file.read_text(errors='replace')[-5000:]}")
+        meta.webhook_url = f"{servers.url}/webhooks/whatsapp/webhook"
         try:
             yield RunningAssistant(servers, clinic_file, tracker_db, log_file, work / "clinic.db")
         finally:

@@ -13,6 +13,12 @@ from tools.servers import AssistantServers
 API_TOKEN = "test-token"
 STAFF_TOKEN = "staff-test-token"
 WEBHOOK_SECRET = "webhook-test-secret"
+WHATSAPP = {
+    "WHATSAPP_VERIFY_TOKEN": "verify-test-token",
+    "WHATSAPP_APP_SECRET": "whatsapp-test-app-secret",
+    "WHATSAPP_ACCESS_TOKEN": "whatsapp-test-access-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "109876543210",
+}
 
 
 @dataclass

@@ -20,6 +20,8 @@ from sqlalchemy import select, update
 
 from actions import records
 from actions.records import WhatsAppContact, WhatsAppStatus
+from channels.whatsapp import store
+from channels.whatsapp.webhook import parse_notification
 from tests.support import API_TOKEN, WHATSAPP, RunningAssistant
 from tests.whatsapp.simulator import Contact, GraphSimulator, Sent, signature_for
 from tools.servers import PROJECT_ROOT
@@ -273,32 +275,50 @@ def test_a_visitor_known_only_by_a_business_scoped_id_is_answered(
 
 
 def test_meta_gets_its_answer_fast_while_the_bot_is_busy(meta: GraphSimulator, assistant: RunningAssistant) -> None:
-    """Every POST is timed while twenty conversations' turns are running on the same server."""
+    """Every POST is timed while twenty conversations' turns run on the same server, and compared
+    with the same POSTs on an idle server (status webhooks: stored, no turn)."""
     visitors = [WhatsAppVisitor(meta, assistant, new_contact()) for _ in range(20)]
     questions = ["does it hurt?", "how much does it cost?", "how long is the recovery?", "who does the treatment?"]
 
-    def post(visitor: WhatsAppVisitor) -> float:
+    def timed(deliver) -> float:
         started = time.perf_counter()
-        assert meta.send_text(visitor.contact, random.choice(questions)).status_code == 200
+        assert deliver().status_code == 200
         return time.perf_counter() - started
 
+    earlier = Sent(payload={"to": "447400000000", "type": "text"}, message_id="wamid.idle-probe", at=0.0)
+    idle = [timed(lambda: meta.deliver_status(earlier, "read")) for _ in range(20)]
     started = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
-        acknowledgements = list(pool.map(post, visitors))
+        busy = list(pool.map(lambda v: timed(lambda: meta.send_text(v.contact, random.choice(questions))), visitors))
     all_acknowledged = time.perf_counter() - started
     for visitor in visitors:
         meta.wait_for_sends(1, recipient=visitor.recipient, timeout=120)
     all_answered = time.perf_counter() - started
-    median = statistics.median(acknowledgements)
     report = {
-        "acknowledgement_median_ms": round(median * 1000, 1),
-        "acknowledgement_max_ms": round(max(acknowledgements) * 1000, 1),
+        "idle_median_ms": round(statistics.median(idle) * 1000, 1),
+        "busy_median_ms": round(statistics.median(busy) * 1000, 1),
+        "busy_max_ms": round(max(busy) * 1000, 1),
+        "busy_over_idle": round(statistics.median(busy) / statistics.median(idle), 1),
         "all_acknowledged_s": round(all_acknowledged, 2),
         "all_answered_s": round(all_answered, 2),
-        "answered_over_acknowledged": round(all_answered / all_acknowledged, 1),
     }
     results = Path(PROJECT_ROOT / "results")
     results.mkdir(exist_ok=True)
     (results / "whatsapp-acknowledgement.json").write_text(json.dumps(report, indent=2) + "\n")
-    assert median < 0.25, report
-    assert all_answered > all_acknowledged, report
+    assert statistics.median(busy) < 0.25, report
+    assert all_answered > 2 * all_acknowledged, report
+
+
+def test_a_message_acknowledged_before_a_restart_is_answered_after_it(
+    whatsapp: WhatsAppVisitor, assistant: RunningAssistant, records_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state a crash leaves behind: Meta has its 200, the turn never ran."""
+    assistant.servers.rasa_server.stop()
+    try:
+        body = whatsapp.meta.message_webhook(whatsapp.contact, {"type": "text", "text": {"body": "does it hurt?"}})
+        monkeypatch.setenv("DATABASE_URL", records_url)
+        assert len(store.record_arrivals(parse_notification(body))) == 1  # what the webhook did before the crash
+    finally:
+        assistant.restart("rasa_server")
+    whatsapp.meta.wait_for_sends(1, recipient=whatsapp.recipient, timeout=60)
+    assert "discomfort" in whatsapp.received[0].text.lower() or "numb" in whatsapp.received[0].text.lower()

@@ -37,3 +37,11 @@ def test_port_in_use_is_reported_with_the_fix(tmp_path: Path) -> None:
 
 def test_action_port_follows_endpoints_yml() -> None:
     assert tools.run.action_port_from_endpoints() == 5055
+
+
+def test_make_run_says_whether_whatsapp_is_on_and_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID"):
+        monkeypatch.setenv(name, "set")
+    assert tools.run.whatsapp_status("localhost", 5005).startswith("on")
+    monkeypatch.delenv("WHATSAPP_APP_SECRET")
+    assert tools.run.whatsapp_status("localhost", 5005) == "off (set WHATSAPP_APP_SECRET to turn it on)"

@@ -322,3 +322,24 @@ def test_a_message_acknowledged_before_a_restart_is_answered_after_it(
         assistant.restart("rasa_server")
     whatsapp.meta.wait_for_sends(1, recipient=whatsapp.recipient, timeout=60)
     assert "discomfort" in whatsapp.received[0].text.lower() or "numb" in whatsapp.received[0].text.lower()
+
+
+def test_a_send_meta_refuses_for_good_is_not_retried_and_is_shown_to_staff(
+    whatsapp: WhatsAppVisitor, assistant: RunningAssistant
+) -> None:
+    meta = whatsapp.meta
+    whatsapp.says("hi")
+    seen = meta.requests_seen
+    meta.fail_next(2, status=400, code=131026)  # the read receipt, then the reply: "undeliverable"
+    assert meta.send_text(whatsapp.contact, "what are your opening hours?").status_code == 200
+    deadline = time.monotonic() + 30
+    while not (
+        failed := [
+            p for p in assistant.staff("GET", "/whatsapp/problems").json() if p["conversation_id"] == whatsapp.recipient
+        ]
+    ):
+        assert time.monotonic() < deadline, "the failure never reached staff"
+        time.sleep(0.3)
+    assert (failed[0]["state"], failed[0]["error_code"]) == ("failed", 131026)
+    time.sleep(2)
+    assert meta.requests_seen == seen + 2, "a permanent failure is not retried"

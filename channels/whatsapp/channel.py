@@ -17,9 +17,11 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,7 +39,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 CHANNEL_NAME = "whatsapp"
-STOP_WORDS = {"stop", "unsubscribe", "stop all", "opt out", "optout"}
+STOP_WORDS = {"stop", "unsubscribe", "stop all", "opt out", "optout"}  # WhatsApp's opt-out keywords
 START_WORDS = {"start", "subscribe", "unstop"}
 STOP_CONFIRMATION = "Done: you won't get any more messages from us on WhatsApp. If you change your mind, send START."
 MEDIA_INTENT = "/share_media"  # the domain answers it: text only here, and the offer of a person
@@ -48,6 +50,7 @@ GREETING_INTENT = "/greet"
 # two turns at a time (one can run while the other waits for the action server), and the
 # last answer arrives as soon.
 TURNS_AT_ONCE = 2
+SWEEP_SECONDS = 30
 
 
 def command_in(text: str) -> str:
@@ -81,7 +84,12 @@ class WhatsAppOutput(TurnOutput):
 
 
 class Conversations:
-    """Runs each stored WhatsApp message as a Rasa turn, one visitor's messages in order."""
+    """Runs each stored WhatsApp message as a Rasa turn, one visitor's messages in order.
+
+    A message is claimed in the database before its turn, and marked done in the same
+    transaction that stores the replies; a message no server finished (one stopped) is
+    swept up again, and skipped if the transcript shows its turn did run.
+    """
 
     def __init__(self, handler: Handler, graph: GraphClient, courier: Courier) -> None:
         self._handler = handler
@@ -89,51 +97,83 @@ class Conversations:
         self._courier = courier
         self._tails: dict[str, asyncio.Task] = {}
         self._running = asyncio.Semaphore(TURNS_AT_ONCE)
+        self._app: Sanic | None = None
+        self._receipts: set[asyncio.Task] = set()
 
-    def schedule(self, message: InboundMessage) -> None:
-        key = message.sender.key
+    def attach(self, app: Sanic) -> None:
+        self._app = app
+
+    def schedule(self, message: InboundMessage, recovered: bool = False) -> None:
+        key = message.conversation_id
         previous = self._tails.get(key)
-        task = asyncio.create_task(self._after(previous, message))
+        task = asyncio.create_task(self._after(previous, message, recovered))
         self._tails[key] = task
         task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
 
-    async def _after(self, previous: asyncio.Task | None, message: InboundMessage) -> None:
+    async def stop(self) -> None:
+        """Stops waiting turns; a turn cut off mid-way is left for the sweep (and its transcript check)."""
+        tasks = list(self._tails.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def sweep_forever(self, interval_seconds: float) -> None:
+        """Picks up messages no server is answering, e.g. after another server stopped."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                for message in await asyncio.to_thread(store.unfinished):
+                    self.schedule(message, recovered=True)
+            except Exception:
+                logger.exception("Sweeping unanswered WhatsApp messages failed; trying again later")
+
+    async def _after(self, previous: asyncio.Task | None, message: InboundMessage, recovered: bool) -> None:
         if previous is not None:
             await asyncio.wait([previous])
         try:
             async with self._running:
-                await self.run(message)
+                await self.run(message, recovered)
+            await self._courier.deliver(message.conversation_id)
         except Exception:
             logger.exception("WhatsApp message %s could not be answered", message.message_id)
 
-    async def run(self, message: InboundMessage) -> None:
+    async def run(self, message: InboundMessage, recovered: bool = False) -> None:
         if not await asyncio.to_thread(store.claim, message.message_id):
-            return  # another server (or an earlier delivery) has it
-        if message.kind != "ignored":
-            await self._graph.mark_read_and_typing(message.message_id)
+            return  # answered already, being answered elsewhere, or waiting for an earlier message
+        try:
+            if message.kind == "ignored" or (recovered and await self._turn_ran(message)):
+                await asyncio.to_thread(store.finish, message.message_id)
+                return
+            receipt = asyncio.create_task(self._graph.mark_read_and_typing(message.message_id))
+            self._receipts.add(receipt)  # sent alongside the turn, not before it
+            receipt.add_done_callback(self._receipts.discard)
             contact = await asyncio.to_thread(store.note_inbound, message)
-            await self._answer(message, opted_out=contact.opted_out_at is not None)
-        await asyncio.to_thread(store.finish, message.message_id)
+        except BaseException:
+            await asyncio.shield(asyncio.to_thread(store.release, message.message_id))
+            raise
+        await self._answer(message, opted_out=contact.opted_out_at is not None)
 
     async def _answer(self, message: InboundMessage, opted_out: bool) -> None:
-        key, command = message.sender.key, command_in(message.text) if message.kind == "text" else ""
-        if command in STOP_WORDS:
+        key, command = message.conversation_id, command_in(message.text) if message.kind == "text" else ""
+        if command in STOP_WORDS and not (command == "stop" and await self._form_is_active(key)):
             await asyncio.to_thread(store.set_opted_out, key, True)
-            await asyncio.to_thread(store.queue, key, [text_message(STOP_CONFIRMATION)], confirmation=True)
+            await asyncio.to_thread(
+                store.queue, key, [text_message(STOP_CONFIRMATION)], answering=message.message_id, confirmation=True
+            )
         elif opted_out and command not in START_WORDS:
-            logger.info("WhatsApp visitor %s has opted out; their message is not answered", key)
-            return
+            logger.info("A WhatsApp visitor who sent STOP wrote again; not answered (conversation %s)", key)
+            await asyncio.to_thread(store.finish, message.message_id)
         else:
             if opted_out:
                 await asyncio.to_thread(store.set_opted_out, key, False)
             await self._turn(message, GREETING_INTENT if command in START_WORDS else await self._text_for_rasa(message))
-        await self._courier.deliver(key)
 
     async def _text_for_rasa(self, message: InboundMessage) -> str:
         if message.kind == "media":
             return MEDIA_INTENT
-        choice = await asyncio.to_thread(store.menu_choice, message.sender.key, message.text)
-        return choice or message.text
+        if message.kind == "text":
+            return await asyncio.to_thread(store.menu_choice, message.conversation_id, message.text) or message.text
+        return message.text
 
     async def _turn(self, message: InboundMessage, text: str) -> None:
         output = TurnOutput()
@@ -141,13 +181,29 @@ class Conversations:
             UserMessage(
                 text,
                 output,
-                message.sender.key,
+                message.conversation_id,
                 input_channel=CHANNEL_NAME,
                 message_id=message.message_id,
                 metadata=message.metadata(),
             )
         )
-        await asyncio.to_thread(store.queue, message.sender.key, compose_turn(output.messages))
+        outgoing = compose_turn(output.messages)
+        await asyncio.to_thread(store.queue, message.conversation_id, outgoing, answering=message.message_id)
+
+    async def _tracker(self, conversation_id: str):
+        agent = getattr(self._app.ctx, "agent", None) if self._app else None
+        return await agent.tracker_store.retrieve(conversation_id) if agent and agent.tracker_store else None
+
+    async def _form_is_active(self, conversation_id: str) -> bool:
+        """ "stop" in the middle of a form means stop the form: the form asks to confirm."""
+        tracker = await self._tracker(conversation_id)
+        return tracker is not None and tracker.active_loop_name is not None
+
+    async def _turn_ran(self, message: InboundMessage) -> bool:
+        tracker = await self._tracker(message.conversation_id)
+        return tracker is not None and any(
+            isinstance(event, UserUttered) and event.message_id == message.message_id for event in tracker.events
+        )
 
 
 class WhatsAppInput(InputChannel):
@@ -212,15 +268,19 @@ class WhatsAppInput(InputChannel):
         async def start_background_work(app: Sanic, _loop: Any) -> None:
             if settings is None:
                 return
-            for message in await asyncio.to_thread(store.unfinished):
-                conversations.schedule(message)
+            conversations.attach(app)
+            for message in await asyncio.to_thread(store.unfinished, timedelta(0)):
+                conversations.schedule(message, recovered=True)
             interval = float(os.environ.get("WHATSAPP_RETRY_SECONDS", "2"))
             background.append(asyncio.create_task(courier.retry_forever(interval)))
+            background.append(asyncio.create_task(conversations.sweep_forever(SWEEP_SECONDS)))
 
         @webhook.listener("before_server_stop")
         async def stop_background_work(app: Sanic, _loop: Any) -> None:
             for task in background:
                 task.cancel()
+            if conversations is not None:
+                await conversations.stop()
             if graph is not None:
                 await graph.close()
 

@@ -57,8 +57,10 @@ class Courier:
                 await asyncio.to_thread(store.mark_held, outbound_id, store.WINDOW_CLOSED)
                 return True
             if error.retryable:
-                delay = retry_delay(attempts)
-                logger.warning("WhatsApp send to %s will be retried in %s: %s", contact.conversation_id, delay, error)
+                delay = MAX_RETRY_DELAY if error.setup_problem else retry_delay(attempts)
+                log = logger.error if error.setup_problem else logger.warning
+                hint = " Check WHATSAPP_ACCESS_TOKEN and the app's permissions." if error.setup_problem else ""
+                log("WhatsApp send to %s will be retried in %s: %s.%s", contact.conversation_id, delay, error, hint)
                 await asyncio.to_thread(store.mark_retry, outbound_id, delay, str(error), error.code)
                 return False
             logger.error("WhatsApp send to %s failed (Meta error %s): %s", contact.conversation_id, error.code, error)
@@ -72,7 +74,12 @@ class Courier:
         while True:
             await asyncio.sleep(interval_seconds)
             try:
-                for conversation_id in await asyncio.to_thread(store.conversations_with_due_messages):
-                    await self.deliver(conversation_id)
+                due = await asyncio.to_thread(store.conversations_with_due_messages)
             except Exception:  # the loop must outlive a database hiccup
-                logger.exception("WhatsApp retry loop failed; trying again in %ss", interval_seconds)
+                logger.exception("WhatsApp retry loop could not read the queue; trying again in %ss", interval_seconds)
+                continue
+            for conversation_id in due:
+                try:
+                    await self.deliver(conversation_id)
+                except Exception:  # one conversation's trouble must not hold up the others
+                    logger.exception("Delivering WhatsApp messages to %s failed; will try again", conversation_id)

@@ -16,8 +16,11 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
 # Meta's codes for "try again later": throttling (4, 80007, 130429, 131056 per user pair),
-# temporary errors (1, 2, 131000, 131016).
+# temporary errors (1, 2, 131000, 131016); and the clinic's own set-up (190 expired token,
+# 10 and 200 permissions, 131031 account locked): messages wait until it is fixed rather
+# than fail one by one.
 RETRYABLE_CODES = {1, 2, 4, 80007, 130429, 131000, 131016, 131056}
+SETUP_CODES = {10, 190, 200, 131031}
 # The 24-hour window had closed by the time Meta looked (re-engagement message).
 WINDOW_CLOSED_CODE = 131047
 
@@ -30,7 +33,16 @@ class GraphError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.status is None or self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+        return (
+            self.status is None
+            or self.status in (401, 403, 429)
+            or self.status >= 500
+            or self.code in RETRYABLE_CODES | SETUP_CODES
+        )
+
+    @property
+    def setup_problem(self) -> bool:
+        return self.status in (401, 403) or self.code in SETUP_CODES
 
     def __str__(self) -> str:
         return f"HTTP {self.status}, code {self.code}: {self.detail}" if self.status else self.detail
@@ -73,10 +85,14 @@ class GraphClient:
         error = answer.get("error") or {}
         raise GraphError(reply.status, error.get("code"), error.get("message") or reply.reason or "")
 
-    async def send(self, recipient: dict[str, str], message: dict[str, Any]) -> str:
+    async def send(self, recipient: dict[str, str], message: dict[str, Any]) -> str | None:
         """Sends one message; returns Meta's message id (wamid)."""
         answer = await self.post({"recipient_type": "individual", **recipient, **message})
-        return answer["messages"][0]["id"]
+        try:
+            return answer["messages"][0]["id"]
+        except (KeyError, IndexError, TypeError):
+            logger.warning("Meta accepted a message without giving its id: %s", answer)
+            return None
 
     async def mark_read_and_typing(self, message_id: str) -> None:
         """Two ticks and "typing…" for the visitor while the turn runs; a failure only costs the cue."""

@@ -76,7 +76,8 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 def choices_of(message: dict[str, Any]) -> list[Choice]:
     options = message.get("buttons") or message.get("quick_replies") or []
-    return [Choice(str(o.get("title", "")), str(o.get("payload") or o.get("title", ""))) for o in options]
+    choices = [(str(o.get("title") or "").strip(), str(o.get("payload") or "")) for o in options]
+    return [Choice(title or payload, payload or title) for title, payload in choices if title or payload]
 
 
 def text_of(message: dict[str, Any]) -> str:

@@ -8,12 +8,12 @@ database's own "on conflict do nothing", which holds across threads, processes a
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from actions import records
 from actions.records import WhatsAppContact, WhatsAppInbound, WhatsAppOutbound, WhatsAppStatus, utcnow
@@ -22,6 +22,7 @@ from channels.whatsapp.webhook import InboundMessage, Notification, Sender
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 STALE_CLAIM = timedelta(minutes=5)  # a turn claimed this long ago belonged to a server that stopped
+UNCLAIMED = timedelta(minutes=1)  # a message not yet claimed after this long has no server handling it
 SEND_LEASE = timedelta(seconds=30)  # one server sends a message at a time
 WINDOW_CLOSED = "The visitor's 24-hour WhatsApp window has closed: only an approved template can reach them."
 OPTED_OUT = "The visitor sent STOP: nothing more is sent to them on WhatsApp."
@@ -44,6 +45,19 @@ def _from_json(raw: str) -> InboundMessage:
     )
 
 
+def known_conversation(db: Session, sender: Sender) -> str | None:
+    """The conversation a returning visitor already has, found by either of their ids.
+
+    Meta started adding business-scoped user ids in 2026: a visitor first seen by phone number
+    keeps that conversation (its form, its handoff pause, its STOP) when an id is added.
+    """
+    ids = [WhatsAppContact.wa_id == sender.wa_id] if sender.wa_id else []
+    ids += [WhatsAppContact.user_id == sender.user_id] if sender.user_id else []
+    if not ids:
+        return None
+    return db.scalars(select(WhatsAppContact.conversation_id).where(or_(*ids)).limit(1)).first()
+
+
 def record_arrivals(notification: Notification) -> list[InboundMessage]:
     """Stores the webhook's statuses and messages; returns the messages not seen before."""
     fresh = []
@@ -51,11 +65,14 @@ def record_arrivals(notification: Notification) -> list[InboundMessage]:
         for status in notification.statuses:
             db.execute(_insert(db, WhatsAppStatus, **asdict(status)).on_conflict_do_nothing())
         for message in notification.messages:
+            message = replace(
+                message, conversation_id=known_conversation(db, message.sender) or message.conversation_id
+            )
             row = _insert(
                 db,
                 WhatsAppInbound,
                 message_id=message.message_id,
-                conversation_id=message.sender.key,
+                conversation_id=message.conversation_id,
                 received_at=utcnow(),
                 message=_to_json(message),
             )
@@ -65,44 +82,68 @@ def record_arrivals(notification: Notification) -> list[InboundMessage]:
     return fresh
 
 
+def _claimable(now: datetime):
+    return or_(
+        WhatsAppInbound.state == "received",
+        (WhatsAppInbound.state == "processing") & (WhatsAppInbound.claimed_at < now - STALE_CLAIM),
+    )
+
+
 def claim(message_id: str) -> bool:
-    """True for exactly one caller: the one that will run this message's turn."""
+    """True for exactly one caller: the one that will run this message's turn.
+
+    Not while an earlier message of the same visitor is still waiting or being answered
+    (possibly by another server): turns run in the order the visitor wrote.
+    """
     now = utcnow()
+    earlier = aliased(WhatsAppInbound)
     with records.session() as db:
+        this = db.scalars(select(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id)).first()
+        if this is None:
+            return False
+        waiting = exists().where(
+            earlier.conversation_id == this.conversation_id,
+            earlier.id < this.id,
+            earlier.state.in_(["received", "processing"]),
+        )
         claimed = db.execute(
             update(WhatsAppInbound)
-            .where(
-                WhatsAppInbound.message_id == message_id,
-                or_(
-                    WhatsAppInbound.state == "received",
-                    (WhatsAppInbound.state == "processing") & (WhatsAppInbound.claimed_at < now - STALE_CLAIM),
-                ),
-            )
+            .where(WhatsAppInbound.id == this.id, _claimable(now), ~waiting)
             .values(state="processing", claimed_at=now)
+            .execution_options(synchronize_session=False)
         )
         return claimed.rowcount == 1
 
 
-def finish(message_id: str) -> None:
-    """The turn has run: the transcript now holds the message, so its copy here is dropped."""
+def release(message_id: str) -> None:
+    """Gives a claimed message back (its turn could not start), for the next sweep."""
     with records.session() as db:
         db.execute(
-            update(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id).values(state="done", message="{}")
+            update(WhatsAppInbound)
+            .where(WhatsAppInbound.message_id == message_id, WhatsAppInbound.state == "processing")
+            .values(state="received")
         )
 
 
-def unfinished() -> list[InboundMessage]:
-    """Messages acknowledged to Meta whose turn never ran (the server stopped first)."""
-    cutoff = utcnow() - STALE_CLAIM
+def _finish(db: Session, message_id: str) -> None:
+    db.execute(
+        update(WhatsAppInbound).where(WhatsAppInbound.message_id == message_id).values(state="done", message="{}")
+    )
+
+
+def finish(message_id: str) -> None:
+    """Done without a turn (a reaction, an opted-out visitor): its copy here is dropped."""
+    with records.session() as db:
+        _finish(db, message_id)
+
+
+def unfinished(unclaimed_for: timedelta = UNCLAIMED) -> list[InboundMessage]:
+    """Messages acknowledged to Meta that no server is answering (it stopped before it could)."""
+    now = utcnow()
     with records.session() as db:
         rows = db.scalars(
             select(WhatsAppInbound.message)
-            .where(
-                or_(
-                    WhatsAppInbound.state == "received",
-                    (WhatsAppInbound.state == "processing") & (WhatsAppInbound.claimed_at < cutoff),
-                )
-            )
+            .where(_claimable(now), WhatsAppInbound.received_at <= now - unclaimed_for)
             .order_by(WhatsAppInbound.id)
         )
         return [_from_json(raw) for raw in rows]
@@ -110,23 +151,27 @@ def unfinished() -> list[InboundMessage]:
 
 def note_inbound(message: InboundMessage) -> WhatsAppContact:
     """Keeps the visitor's ids and the time of their latest message (it opens the 24-hour window)."""
-    sender = message.sender
+    sender, key = message.sender, message.conversation_id
     with records.session() as db:
         statement = _insert(
-            db,
-            WhatsAppContact,
-            conversation_id=sender.key,
-            wa_id=sender.wa_id,
-            user_id=sender.user_id,
+            db, WhatsAppContact, conversation_id=key, wa_id=sender.wa_id, user_id=sender.user_id,
             last_inbound_at=message.sent_at,
+        )  # fmt: skip
+        latest = case(
+            (WhatsAppContact.last_inbound_at > message.sent_at, WhatsAppContact.last_inbound_at),
+            else_=message.sent_at,
         )
         db.execute(
             statement.on_conflict_do_update(
                 index_elements=[WhatsAppContact.conversation_id],
-                set_={"wa_id": sender.wa_id, "user_id": sender.user_id, "last_inbound_at": message.sent_at},
+                set_={
+                    "wa_id": func.coalesce(sender.wa_id, WhatsAppContact.wa_id),
+                    "user_id": func.coalesce(sender.user_id, WhatsAppContact.user_id),
+                    "last_inbound_at": latest,
+                },
             )
         )
-        return db.get(WhatsAppContact, sender.key)
+        return db.get(WhatsAppContact, key)
 
 
 def set_opted_out(conversation_id: str, opted_out: bool) -> None:
@@ -144,24 +189,30 @@ def set_opted_out(conversation_id: str, opted_out: bool) -> None:
 
 def menu_choice(conversation_id: str, text: str) -> str | None:
     """The payload a typed number stands for, when the last turn offered a numbered menu."""
-    if not text.strip().rstrip(".)").isdigit():
+    typed = text.strip().rstrip(".)")
+    if not (typed.isascii() and typed.isdecimal()):
         return None
     with records.session() as db:
         contact = db.get(WhatsAppContact, conversation_id)
         payloads = json.loads(contact.numbered_menu or "[]") if contact else []
-    number = int(text.strip().rstrip(".)"))
+    number = int(typed)
     return payloads[number - 1] if 0 < number <= len(payloads) else None
 
 
-def queue(conversation_id: str, outgoing: list[Outgoing], *, confirmation: bool = False) -> None:
+def queue(
+    conversation_id: str, outgoing: list[Outgoing], *, answering: str | None = None, confirmation: bool = False
+) -> None:
     """Stores a turn's messages to send, in order; holds them if they may not be sent.
 
-    The numbered menu of the turn (if any) replaces the previous one, so a number typed
-    later means an option of the latest menu only. A STOP confirmation goes out although
-    the visitor has just opted out.
+    `answering` is the message the turn answered: it is marked done in the same transaction,
+    so a turn is never run twice for it, nor its replies lost. The numbered menu of the turn
+    (if any) replaces the previous one, so a number typed later means an option of the latest
+    menu only. A STOP confirmation goes out although the visitor has just opted out.
     """
     now = utcnow()
     with records.session() as db:
+        if answering:
+            _finish(db, answering)
         contact = db.get(WhatsAppContact, conversation_id)
         menus = [message.numbered for message in outgoing if message.numbered]
         if contact is not None:

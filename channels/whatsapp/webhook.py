@@ -32,8 +32,9 @@ def signature_is_valid(raw_body: bytes, header: str | None, app_secret: str) -> 
     """`X-Hub-Signature-256: sha256=<hex>` over the exact bytes received, compared in constant time."""
     if not header or not header.startswith("sha256="):
         return False
-    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header.removeprefix("sha256=").strip().lower(), expected)
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest().encode()
+    given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given, expected)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Sender:
 
     @property
     def key(self) -> str:
-        """The conversation id: stable even when the visitor hides their number behind a username."""
+        """A new visitor's conversation id: stable even if they later hide their number behind a username."""
         return self.user_id or self.wa_id or ""
 
     @property
@@ -60,6 +61,7 @@ class InboundMessage:
     sender: Sender
     sent_at: datetime
     kind: str  # text | choice | media | ignored
+    conversation_id: str = ""  # the visitor's conversation: store.record_arrivals keeps it stable
     text: str = ""  # what Rasa reads: the typed text, or the id (payload) of the chosen option
     title: str = ""  # the chosen option's title, as the visitor saw it
     media: dict[str, Any] = field(default_factory=dict)  # {"type", "name", "id"?, "mime_type"?}
@@ -133,7 +135,12 @@ def _message(raw: dict[str, Any], senders: list[Sender]) -> InboundMessage | Non
     sender = _find_sender(raw, senders)
     if not message_id or not sender.key:
         return None
-    common = {"message_id": message_id, "sender": sender, "sent_at": _timestamp(raw.get("timestamp"))}
+    common = {
+        "message_id": message_id,
+        "sender": sender,
+        "sent_at": _timestamp(raw.get("timestamp")),
+        "conversation_id": sender.key,
+    }
     if kind == "text":
         return InboundMessage(**common, kind="text", text=(raw.get("text") or {}).get("body", ""))
     if kind == "interactive":

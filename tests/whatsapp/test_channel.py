@@ -343,3 +343,9 @@ def test_a_send_meta_refuses_for_good_is_not_retried_and_is_shown_to_staff(
     assert (failed[0]["state"], failed[0]["error_code"]) == ("failed", 131026)
     time.sleep(2)
     assert meta.requests_seen == seen + 2, "a permanent failure is not retried"
+
+
+def test_a_template_quick_reply_is_read_as_its_payload(whatsapp: WhatsAppVisitor) -> None:
+    """Templates are what staff send after the 24-hour window; their buttons start a turn like any tap."""
+    reply = whatsapp._turn(lambda: whatsapp.meta.tap_template_button(whatsapp.contact, "/book_consultation", "Book"))
+    assert "What's your name" in text_of(reply)

@@ -123,3 +123,8 @@ def test_any_turn_composes_into_messages_meta_accepts(turn: list[dict]) -> None:
     for sent in turn:
         for option in sent.get("buttons", []):
             assert option["payload"] in offered or option["payload"] in numbered
+
+
+def test_a_button_without_a_title_shows_its_payload() -> None:
+    (body,) = accepted([{"text": "Pick one", "buttons": [{"payload": "/affirm"}, {"title": "No", "payload": "/deny"}]}])
+    assert choices(body) == [("/affirm", "/affirm"), ("/deny", "No")]

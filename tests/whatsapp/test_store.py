@@ -6,6 +6,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,11 +71,15 @@ def test_concurrent_deliveries_of_one_message_give_one_turn(database: str) -> No
 
 def test_an_acknowledged_message_whose_turn_never_ran_is_found_again(database: str) -> None:
     (message,) = store.record_arrivals(parse_notification(webhook("does it hurt?", "wamid.lost")))
-    assert [m.text for m in store.unfinished()] == ["does it hurt?"]
+    assert store.unfinished() == [], "a message just received is in its server's hands"
+    assert [m.text for m in store.unfinished(timedelta(0))] == ["does it hurt?"]
     store.claim(message.message_id)
-    assert store.unfinished() == []  # being answered now
-    store.finish(message.message_id)
-    assert store.unfinished() == []
+    assert store.unfinished(timedelta(0)) == []  # being answered now
+    store.release(message.message_id)  # its turn could not start
+    assert store.claim(message.message_id)
+    store.queue(message.conversation_id, [text_message("Some discomfort…")], answering=message.message_id)
+    assert store.unfinished(timedelta(0)) == []
+    assert not store.claim(message.message_id), "a message is answered once"
     with records.session() as db:
         kept = db.scalars(select(records.WhatsAppInbound.message)).one()
     assert "does it hurt" not in kept  # the transcript holds it from now on
@@ -135,3 +140,35 @@ def test_a_number_answers_the_latest_numbered_menu_only(database: str) -> None:
     assert [store.menu_choice(key, typed) for typed in ("2", " 1. ", "3")] == ["/b", "/a", None]
     store.queue(key, [text_message("How many sessions would you like?")])
     assert store.menu_choice(key, "2") is None
+
+
+def test_a_later_message_waits_for_the_visitor_s_earlier_one(database: str) -> None:
+    (first,) = store.record_arrivals(parse_notification(webhook("hello", "wamid.first")))
+    (second,) = store.record_arrivals(parse_notification(webhook("does it hurt?", "wamid.second")))
+    assert not store.claim(second.message_id), "turns run in the order the visitor wrote"
+    assert store.claim(first.message_id)
+    store.finish(first.message_id)
+    assert store.claim(second.message_id)
+
+
+def test_a_visitor_keeps_their_conversation_when_meta_adds_a_business_scoped_id(database: str) -> None:
+    by_phone = Contact(wa_id="447400111222")
+    (first,) = store.record_arrivals(parse_notification(SIMULATOR.message_webhook(by_phone, {"type": "text"})))
+    store.note_inbound(first)
+    with_id = Contact(wa_id="447400111222", user_id="GB.777")
+    (later,) = store.record_arrivals(parse_notification(SIMULATOR.message_webhook(with_id, {"type": "text"})))
+    assert later.conversation_id == first.conversation_id == "447400111222"
+    contact = store.note_inbound(later)
+    assert (contact.wa_id, contact.user_id) == ("447400111222", "GB.777")
+    hidden = Contact(wa_id=None, user_id="GB.777")  # the visitor now hides their number
+    (latest,) = store.record_arrivals(parse_notification(SIMULATOR.message_webhook(hidden, {"type": "text"})))
+    assert latest.conversation_id == "447400111222"
+    assert store.note_inbound(latest).wa_id == "447400111222", "the number they shared is still known"
+
+
+def test_an_older_message_arriving_late_does_not_shorten_the_24_hour_window(database: str) -> None:
+    (new,) = store.record_arrivals(parse_notification(webhook("new", "wamid.new")))
+    store.note_inbound(new)
+    (old,) = store.record_arrivals(parse_notification(webhook("old", "wamid.old")))
+    old = replace(old, sent_at=new.sent_at - timedelta(hours=30))
+    assert store.note_inbound(old).last_inbound_at == new.sent_at

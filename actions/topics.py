@@ -11,9 +11,11 @@ typed text and the response selector picks the answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from nlp.parse import selector_ranking
+from nlp.text import normalise
 
 WHATSAPP_BUTTON_TITLE_LIMIT = 20
 WHATSAPP_BUTTON_LIMIT = 3
@@ -37,7 +39,7 @@ TOPICS: dict[str, Topic] = {
         Topic("faq/conditions_treated", "What it treats", "What can fractional laser treat?"),
         Topic("faq/body_areas", "Areas treated", "Which areas of the body can be treated?"),
         Topic("faq/downtime", "Recovery time", "How long is the recovery after the laser?"),
-        Topic("faq/aftercare", "Aftercare", "How do I look after my skin after treatment?"),
+        Topic("faq/aftercare", "Aftercare", "How do I look after my skin post treatment?"),
         Topic("faq/preparation", "How to prepare", "How should I prepare before the laser treatment?"),
         Topic("faq/pain", "Does it hurt?", "Does the laser treatment hurt?"),
         Topic("faq/sessions", "Number of sessions", "How many sessions will I need?"),
@@ -61,7 +63,8 @@ def likely_topics(parse: dict, limit: int = 2) -> list[Topic]:
     """The topics the visitor most probably meant, best first, for a "Did you mean…" question.
 
     Walks the intent ranking; a retrieval intent contributes its best keys from the response
-    selector, so an unclear FAQ question offers the two closest FAQ answers.
+    selector, so an unclear FAQ question offers the two closest FAQ answers. A question about
+    the visitor themself ("can I do it?") offers the pre-screen first.
     """
     scored: dict[str, float] = {}
     for intent in parse.get("intent_ranking") or []:
@@ -74,4 +77,17 @@ def likely_topics(parse: dict, limit: int = 2) -> list[Topic]:
         elif name:
             scored.setdefault(name, confidence)
     ranked = sorted((label for label in scored if label in TOPICS), key=scored.__getitem__, reverse=True)
+    if asks_about_themselves(parse.get("text") or ""):
+        ranked = ["start_screening", *(label for label in ranked if label != "start_screening")]
     return [TOPICS[label] for label in ranked[:limit]]
+
+
+# "can I do it?", "should I…?", "is it ok for me…?": when such a question is unclear, the
+# likeliest meaning is "is it right for me", which the pre-screen answers safely.
+PERSONAL_QUESTION = re.compile(
+    r"^\W*(can|could|may|should|would|am|do|will) i\b|^\W*is (it|this|that) (ok|okay|safe|fine|right) for me\b"
+)
+
+
+def asks_about_themselves(text: str) -> bool:
+    return bool(PERSONAL_QUESTION.search(normalise(text)))

@@ -7,7 +7,9 @@ and the safe reply is the pre-screen, which tells them at once if that rules las
 out. A "Did you mean…" question here would also lose the disclosure: Rasa replaces the
 unclear message with the clarified one. Questions (faq) keep their answer, preceded by the
 same announcement (action_check_disclosures); yes/no answers stay answers to the form.
-"I don't have cancer anymore" can read as "stop"; it is an answer too.
+"I don't have cancer anymore" can read as "stop"; it is an answer too. So is a health detail
+after a plain yes or no ("no i get cold sores sometimes") that NLU half-took for a request for
+a person or to stop.
 
 What counts as a disclosure is what the screen itself would record (core.mention_statuses):
 "my mum has vitiligo" does, "is it safe while breastfeeding?" and "my husband is diabetic" don't.
@@ -26,10 +28,14 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.screening.core import mention_statuses
 from actions.screening.evaluator import Status
-from actions.screening.language import mentions_in
+from actions.screening.language import ShortAnswer, mentions_in, opening_answer
 from actions.screening.policy import default_policy
 
 SCREENING_INTENT = "start_screening"
+# "no i get cold sores a few times a year" answers a question, yet the classifier sometimes
+# hears a request in the detail (a person, stop). Unless it is sure, the opening word wins.
+OVERRULED_REQUESTS = {"human_handoff", "stop"}
+SURE = 0.8
 ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
 RECORDED = {Status.PRESENT, Status.PENDING}
 
@@ -56,7 +62,19 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = (message.get("intent") or {}).get("name")
-            if intent in ROUTED_INTENTS and discloses_own_health(message.get("entities") or []):
+            intent = message.get("intent") or {}
+            entities = message.get("entities") or []
+            if intent.get("name") in ROUTED_INTENTS and discloses_own_health(entities):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
+            elif answer := self._answer_heard_as_request(message.get("text") or "", intent, entities):
+                message.set("intent", {"name": answer, "confidence": intent.get("confidence")}, add_to_output=True)
         return messages
+
+    @staticmethod
+    def _answer_heard_as_request(text: str, intent: dict[str, Any], entities: list[dict[str, Any]]) -> str | None:
+        """affirm or deny for a health detail after a plain yes or no that NLU half-took for a request."""
+        if intent.get("name") not in OVERRULED_REQUESTS or float(intent.get("confidence") or 0) >= SURE:
+            return None
+        if not mentions_in(entities):
+            return None
+        return {ShortAnswer.NO: "deny", ShortAnswer.YES: "affirm"}.get(opening_answer(text))

@@ -23,7 +23,9 @@ from actions.screening.evaluator import Outcome, Prompt, Screening, Status, eval
 from actions.screening.language import Mention, Reading, ShortAnswer, Stance
 from actions.screening.policy import Factor, Match, Policy, Tier
 
-SIDE_INTENTS = {"faq", "out_of_scope", "clinic_info", "bot_challenge", "thank", "greet"}
+# Messages the screen answers on the side and then asks again. Not out_of_scope: no rule
+# answers it during the screen, so it is read as an answer (and gets the hint if unclear).
+SIDE_INTENTS = {"faq", "clinic_info", "bot_challenge", "thank", "greet"}
 
 
 @dataclass(frozen=True)

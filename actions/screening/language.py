@@ -112,6 +112,16 @@ def short_answer(text: str, intent: str | None, mentions: Iterable[Mention] = ()
     return None
 
 
+def opening_answer(text: str) -> ShortAnswer | None:
+    """The yes or no a message opens with ("no, my sister has diabetes though"), if any."""
+    said = " ".join(normalise(text).split())
+    if _NO.search(said):
+        return ShortAnswer.NO
+    if _YES.search(said):
+        return ShortAnswer.YES
+    return None
+
+
 def mentions_in(entities: Iterable[Mapping]) -> tuple[Mention, ...]:
     """The health terms among a message's entities (the extractor also tags body areas and concerns)."""
     return tuple(Mention.from_entity(e) for e in entities if e.get("entity") in HEALTH_LABELS)

@@ -11,8 +11,8 @@ from nlp.text import normalise
 from tests.screening.reader import pipeline
 
 
-def routed_intent(text: str, intent: str) -> str:
-    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+def routed_intent(text: str, intent: str, confidence: float = 0.9) -> str:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": confidence}})
     message.set("entities", terms_in(pipeline()(normalise(text)), text))
     (routed,) = DisclosureRouter().process([message])
     return routed.get("intent")["name"]
@@ -42,3 +42,29 @@ def test_disclosures_go_to_the_screen(text: str, intent: str) -> None:
 )
 def test_questions_denials_and_other_people_stay_where_nlu_put_them(text: str, intent: str) -> None:
     assert routed_intent(text, intent) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        ("no i get cold sores a few times a year, none right now", "human_handoff", "deny"),
+        ("No, my sister has diabetes though", "human_handoff", "deny"),
+        ("nope - had eczema as a kid", "human_handoff", "deny"),
+        ("no, my dad has diabetes", "stop", "deny"),
+        ("yes, isotretinoin for my acne", "human_handoff", "affirm"),
+    ],
+)
+def test_a_health_detail_after_yes_or_no_is_an_answer_not_a_request(text: str, intent: str, answer: str) -> None:
+    assert routed_intent(text, intent, confidence=0.6) == answer
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("no, I'd like to talk to a person about my eczema", "human_handoff", 0.95),  # sure: a real request
+        ("no, I want a real person", "human_handoff", 0.6),  # nothing about health
+        ("can someone call me about my rosacea?", "human_handoff", 0.6),  # no opening yes or no
+    ],
+)
+def test_real_requests_stay_requests(text: str, intent: str, confidence: float) -> None:
+    assert routed_intent(text, intent, confidence) == intent

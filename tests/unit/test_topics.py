@@ -35,3 +35,11 @@ def test_topics_without_a_button_are_skipped() -> None:
 def test_out_of_scope_keys_are_never_offered() -> None:
     result = parse([("out_of_scope", 0.9)], [("out_of_scope/other", 0.9)])
     assert likely_topics(result) == []
+
+
+def test_an_unclear_question_about_the_visitor_offers_the_pre_screen_first() -> None:
+    unclear = parse([("faq", 1.0), ("start_screening", 0.0)], [("faq/pain", 0.23), ("faq/body_areas", 0.15)])
+    for personal in ("can I do it?", "Could i get it", "is it ok for me?", "  should I??"):
+        assert likely_topics({**unclear, "text": personal}) == [TOPICS["start_screening"], TOPICS["faq/pain"]]
+    for general in ("can teenagers do it?", "how long does it take", "is it ok for teenagers"):
+        assert likely_topics({**unclear, "text": general}) == [TOPICS["faq/pain"], TOPICS["faq/body_areas"]]

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from actions.screening.actions import NOT_ANSWERS
+from actions.topics import TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
@@ -91,3 +92,11 @@ def test_the_screen_knows_which_messages_answer_its_questions() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     (mapping,) = domain["slots"]["screen_answer"]["mappings"]
     assert sorted(mapping["not_intent"]) == sorted(NOT_ANSWERS)
+
+
+def test_every_faq_button_s_question_is_trained_for_its_answer() -> None:
+    """A tapped topic button sends its question as text (actions/topics.py): it must get its answer."""
+    trained = {normalise(text): label for label, text in TRAINING}
+    for topic in TOPICS.values():
+        if topic.label.startswith("faq/"):
+            assert trained.get(normalise(topic.payload)) == topic.label, topic.title

@@ -242,6 +242,15 @@ def test_stop_is_honoured_until_start(whatsapp: WhatsAppVisitor) -> None:
     assert "automated assistant" in text_of(whatsapp.says("Start"))
 
 
+def test_stop_during_the_screen_stops_the_questions_not_the_messages(whatsapp: WhatsAppVisitor) -> None:
+    whatsapp.says("can I have the laser?")
+    whatsapp.taps("Yes, I agree")
+    asked = text_of(whatsapp.says("stop"))
+    assert "Do you want to stop the health questions?" in asked
+    assert "won't get any more messages" not in asked
+    assert "I've stopped" in text_of(whatsapp.taps("Yes, stop"))
+
+
 def test_a_message_after_the_24_hour_window_is_held_for_staff(
     whatsapp: WhatsAppVisitor, assistant: RunningAssistant, records_url: str
 ) -> None:

@@ -176,8 +176,8 @@ class WhatsAppContact(Base):
     __tablename__ = "whatsapp_contacts"
 
     conversation_id = Column(String(255), primary_key=True)  # business-scoped user id, else wa_id
-    wa_id = Column(String(32), nullable=True)  # phone number digits, when Meta shares it
-    user_id = Column(String(255), nullable=True)
+    wa_id = Column(String(32), nullable=True, index=True)  # phone number digits, when Meta shares it
+    user_id = Column(String(255), nullable=True, index=True)  # both looked up for every message
     last_inbound_at = Column(UTCDateTime, nullable=True)  # opens the 24-hour customer-service window
     opted_out_at = Column(UTCDateTime, nullable=True)  # sent STOP: nothing more is sent
     numbered_menu = Column(Text, nullable=True)  # JSON payloads of the last numbered menu

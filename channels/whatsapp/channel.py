@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -39,8 +40,12 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 CHANNEL_NAME = "whatsapp"
-STOP_WORDS = {"stop", "unsubscribe", "stop all", "opt out", "optout"}  # WhatsApp's opt-out keywords
-START_WORDS = {"start", "subscribe", "unstop"}
+# WhatsApp's opt-out keywords, alone or as a short request ("please stop messaging me").
+OPT_OUT = re.compile(
+    r"^(pl(ea)?se? )?(stop|unsubscribe|opt ?out)"
+    r"( (all|me|now|please|pls|thanks|messages|messaging me|texting me|contacting me|sending me messages))*$"
+)
+OPT_IN = re.compile(r"^(start|subscribe|unstop)( (again|please|pls))?$")
 STOP_CONFIRMATION = "Done: you won't get any more messages from us on WhatsApp. If you change your mind, send START."
 MEDIA_INTENT = "/share_media"  # the domain answers it: text only here, and the offer of a person
 GREETING_INTENT = "/greet"
@@ -54,7 +59,8 @@ SWEEP_SECONDS = 30
 
 
 def command_in(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").strip(" .!").split())
+    """The message as a keyword: lower case, one space between words, no closing punctuation."""
+    return " ".join(text.lower().replace("-", " ").replace(",", " ").strip(" .!?").split())
 
 
 class TurnOutput(OutputChannel):
@@ -155,18 +161,19 @@ class Conversations:
 
     async def _answer(self, message: InboundMessage, opted_out: bool) -> None:
         key, command = message.conversation_id, command_in(message.text) if message.kind == "text" else ""
-        if command in STOP_WORDS and not (command == "stop" and await self._form_is_active(key)):
+        opting_in = bool(OPT_IN.match(command))
+        if OPT_OUT.match(command) and not (command == "stop" and await self._form_is_active(key)):
             await asyncio.to_thread(store.set_opted_out, key, True)
             await asyncio.to_thread(
                 store.queue, key, [text_message(STOP_CONFIRMATION)], answering=message.message_id, confirmation=True
             )
-        elif opted_out and command not in START_WORDS:
+        elif opted_out and not opting_in:
             logger.info("A WhatsApp visitor who sent STOP wrote again; not answered (conversation %s)", key)
             await asyncio.to_thread(store.finish, message.message_id)
         else:
             if opted_out:
                 await asyncio.to_thread(store.set_opted_out, key, False)
-            await self._turn(message, GREETING_INTENT if command in START_WORDS else await self._text_for_rasa(message))
+            await self._turn(message, GREETING_INTENT if opting_in else await self._text_for_rasa(message))
 
     async def _text_for_rasa(self, message: InboundMessage) -> str:
         if message.kind == "media":

@@ -26,6 +26,10 @@ def upgrade() -> None:
         sa.Column("numbered_menu", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("conversation_id"),
     )
+    with op.batch_alter_table("whatsapp_contacts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_whatsapp_contacts_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_whatsapp_contacts_wa_id"), ["wa_id"], unique=False)
+
     op.create_table(
         "whatsapp_inbound",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,5 +101,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_whatsapp_inbound_conversation_id"))
 
     op.drop_table("whatsapp_inbound")
+    with op.batch_alter_table("whatsapp_contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_whatsapp_contacts_wa_id"))
+        batch_op.drop_index(batch_op.f("ix_whatsapp_contacts_user_id"))
+
     op.drop_table("whatsapp_contacts")
     # ### end Alembic commands ###

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,11 @@ class ClinicConfig:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def phone_region(self) -> str:
+        """The clinic's country ("GB"): numbers written without a country code are read as its."""
+        return phonenumbers.region_code_for_number(phonenumbers.parse(self.phone, None))
 
     def hours_text(self) -> str:
         """Opening hours as short lines, grouping consecutive days with the same hours."""

@@ -3,7 +3,7 @@
 SQLAlchemy over `DATABASE_URL` (a SQLite file by default, PostgreSQL by URL); the schema is
 managed by Alembic (migrations/). Writing a booking and its outbox entry happens in one
 transaction, so a booking can never exist without its delivery being queued, or the reverse.
-The staff console will read these same tables.
+The staff console (console/) reads these same tables and adds its own (console/models.py).
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class Booking(Base):
     screening_reasons = Column(Text, nullable=False, default="[]")  # JSON list of factor ids
     needs_staff = Column(Boolean, nullable=False, default=False)  # the booking system refused it
     status = Column(String(32), nullable=False, default="received")  # received | delivered | stored_only
+    handled_at = Column(UTCDateTime, nullable=True)  # staff followed it up (console)
+    handled_by = Column(String(64), nullable=True)
 
     def as_payload(self) -> dict[str, Any]:
         """The JSON the clinic's booking system receives (docs/booking-webhook.md)."""
@@ -120,6 +122,8 @@ class Handoff(Base):
     screening_outcome = Column(String(32), nullable=True)
     status = Column(String(16), nullable=False, default="open")  # open | resumed
     resumed_at = Column(UTCDateTime, nullable=True)
+    handled_at = Column(UTCDateTime, nullable=True)  # staff followed it up (console)
+    handled_by = Column(String(64), nullable=True)
 
     def as_payload(self) -> dict[str, Any]:
         return {

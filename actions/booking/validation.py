@@ -43,7 +43,7 @@ def parse_name(text: str) -> str:
 
 def parse_phone(text: str, clinic: ClinicConfig) -> str:
     """E.164; numbers without a country code are read as the clinic's country."""
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(clinic.phone, None))
+    region = clinic.phone_region
     try:
         number = phonenumbers.parse(str(text or ""), region)
     except phonenumbers.NumberParseException:

@@ -7,6 +7,12 @@ refuses everything rather than run unprotected. The staff console will build on 
     GET  /staff/bookings                   booking requests with their delivery state
     GET  /staff/whatsapp/problems          WhatsApp messages that did not reach the visitor, and why
     POST /staff/conversations/<id>/resume  the assistant answers this conversation again
+    POST /staff/conversations/<id>/reply   {"text": ..., "author": ...}: a person answers a
+                                           visitor whose conversation was handed over
+
+The staff console (console/) calls the last two; the reply goes out on the visitor's own
+channel (web chat or WhatsApp) and is stored in the transcript as a bot message marked
+`staff_reply`, so the console and the story export know who wrote it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.core.events import ActionExecuted, ConversationResumed
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -26,6 +32,8 @@ from sqlalchemy import update
 
 from actions import records
 from channels.whatsapp import store as whatsapp_store
+
+MAX_REPLY_CHARS = 4000
 
 
 def authorised(request: Request) -> HTTPResponse | None:
@@ -59,6 +67,21 @@ def close_handoffs(conversation_id: str) -> None:
             .where(records.Handoff.conversation_id == conversation_id, records.Handoff.status == "open")
             .values(status="resumed", resumed_at=records.utcnow())
         )
+
+
+def whatsapp_hold_reason(conversation_id: str) -> str | None:
+    """Why WhatsApp would hold a reply now (the 24-hour window, an opt-out), if it would."""
+    with records.session() as db:
+        contact = db.get(records.WhatsAppContact, conversation_id)
+        return whatsapp_store.hold_reason(contact, records.utcnow())
+
+
+def output_channel_for(app: Any, channel_name: str | None):
+    """The output of the channel the visitor last wrote on, if it can send outside a turn."""
+    for channel in getattr(app.ctx, "input_channels", None) or []:
+        if channel.name() == channel_name:
+            return channel.get_output_channel()
+    return None
 
 
 class StaffAPI(InputChannel):
@@ -108,5 +131,38 @@ class StaffAPI(InputChannel):
                     await agent.tracker_store.save(tracker)
             await asyncio.to_thread(close_handoffs, conversation_id)
             return response.json({"conversation_id": conversation_id, "resumed": was_paused})
+
+        @staff.route("/conversations/<conversation_id>/reply", methods=["POST"])
+        async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            body = request.json if isinstance(request.json, dict) else {}
+            text, author = str(body.get("text") or "").strip(), str(body.get("author") or "").strip()
+            if not text or len(text) > MAX_REPLY_CHARS or not author:
+                return response.json(
+                    {"error": f"A reply needs an author and a text of 1 to {MAX_REPLY_CHARS} characters."}, status=400
+                )
+            agent = request.app.ctx.agent
+            async with agent.lock_store.lock(conversation_id):
+                tracker = await agent.tracker_store.retrieve(conversation_id)
+                if tracker is None:
+                    return response.json({"error": "No such conversation."}, status=404)
+                if not tracker.is_paused():
+                    return response.json(
+                        {"error": "The assistant is answering this conversation: hand it over first."}, status=409
+                    )
+                channel = tracker.get_latest_input_channel()
+                if channel == "whatsapp" and (held := await asyncio.to_thread(whatsapp_hold_reason, conversation_id)):
+                    return response.json({"error": held}, status=409)
+                output = output_channel_for(request.app, channel)
+                if output is None:
+                    return response.json(
+                        {"error": f"The visitor's channel ({channel or 'unknown'}) cannot receive a reply later."},
+                        status=409,
+                    )
+                await output.send_text_message(conversation_id, text)
+                tracker.update(BotUttered(text, metadata={"staff_reply": {"author": author}}))
+                await agent.tracker_store.save(tracker)
+            return response.json({"conversation_id": conversation_id, "sent": True, "channel": channel})
 
         return staff

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 import time
@@ -33,12 +34,17 @@ def preflight() -> AssistantServers:
     if not model.exists():
         raise StartupError(f"No trained model for the current data ({model.name}). Run `make train` first.")
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    # The console talks to the Rasa server's staff API; without a token of the clinic's own,
+    # this run gets a random one (the API stays closed to everybody else).
+    staff_token = os.environ.get("STAFF_TOKEN") or secrets.token_urlsafe(24)
     servers = AssistantServers(
         model=model,
         host=os.environ.get("HOST", "127.0.0.1"),
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         action_port=action_port_from_endpoints(),
+        console_port=int(os.environ.get("CONSOLE_PORT", "5006")),
         auth_token=os.environ.get("RASA_TOKEN") or None,
+        extra_env={"STAFF_TOKEN": staff_token},
     )
     servers.check_ports()
     print(f"Starting the assistant for {clinic.name} with model {model.name} …", flush=True)
@@ -71,6 +77,7 @@ def main() -> int:
         f"  HTTP API:   http://{host}:{servers.rasa_port}/status"
         f"{' (token required)' if servers.auth_token else ''}\n"
         f"  WhatsApp:   {whatsapp_status(host, servers.rasa_port)}\n"
+        f"  Staff:      http://{host}:{servers.console_port}/ (make an account: make staff-user NAME=… ROLE=admin)\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )
@@ -87,7 +94,7 @@ def main() -> int:
             for server in servers.processes:
                 code = server.exited()
                 if code is not None:
-                    print(f"\nThe {server.name} stopped (exit code {code}); stopping the other one.", file=sys.stderr)
+                    print(f"\nThe {server.name} stopped (exit code {code}); stopping the others.", file=sys.stderr)
                     return 1
             time.sleep(0.5)
         print("\nStopping …", flush=True)

@@ -1,4 +1,5 @@
-"""Start, watch and stop the assistant's processes: action server, Rasa server, delivery worker.
+"""Start, watch and stop the assistant's processes: action server, Rasa server, delivery worker
+and the staff console.
 
 `make run` (tools/run.py) and the HTTP and browser tests use the same class, so the tests
 exercise the processes exactly as a clinic runs them.
@@ -96,12 +97,21 @@ class AssistantServers:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
+    console_port: int = 5006
     auth_token: str | None = None
     log: int | IO[bytes] | None = None
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         env = {**os.environ, "SANIC_HOST": self.host, "PYTHONPATH": str(PROJECT_ROOT), **self.extra_env}
+        # The console finds the Rasa server, its API token and the tracker store from these.
+        env.update(
+            CONSOLE_PORT=str(self.console_port),
+            RASA_URL=f"http://{self.host}:{self.rasa_port}",
+            RASA_ENDPOINTS=str(self.endpoints),
+        )
+        if self.auth_token:
+            env["RASA_TOKEN"] = self.auth_token
         self.env = env
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -130,9 +140,13 @@ class AssistantServers:
             "delivery worker", [sys.executable, "-m", "actions.delivery"], None, env, self.log
         )
 
+        self.console = ServerProcess(
+            "staff console", [sys.executable, "-m", "console"], f"{base}{self.console_port}/health", env, self.log
+        )
+
     @property
     def processes(self) -> tuple[ServerProcess, ...]:
-        return (self.action_server, self.rasa_server, self.delivery_worker)
+        return (self.action_server, self.rasa_server, self.delivery_worker, self.console)
 
     def migrate(self) -> None:
         """Brings the records database (DATABASE_URL) to the newest schema."""
@@ -150,10 +164,15 @@ class AssistantServers:
     def url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
 
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.host}:{self.console_port}"
+
     def check_ports(self) -> None:
         for server, port, hint in (
             (self.rasa_server, self.rasa_port, "RASA_PORT=5006"),
             (self.action_server, self.action_port, "the port in endpoints.yml"),
+            (self.console, self.console_port, "CONSOLE_PORT=5007"),
         ):
             if not port_is_free(self.host, port):
                 raise StartupError(

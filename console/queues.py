@@ -1,0 +1,96 @@
+"""Bookings and handoffs as staff follow them up: delivery state, flagged ones first.
+
+A booking is flagged when the booking system refused it (4xx) and a handoff when its
+notification could not be delivered; "retry delivery" puts the outbox entry back in the
+delivery worker's queue, "mark handled" records who followed it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import records
+from actions.records import Booking, Handoff, OutboxMessage
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    record: Booking | Handoff
+    deliveries: list[OutboxMessage]
+
+    @property
+    def flagged(self) -> bool:
+        needs_staff = getattr(self.record, "needs_staff", False)
+        return needs_staff or any(d.status == "rejected" for d in self.deliveries)
+
+    @property
+    def delivery_state(self) -> str:
+        if not self.deliveries:
+            return "stored only (no delivery configured)"
+        states = {d.status for d in self.deliveries}
+        if "rejected" in states:
+            return "refused: " + "; ".join(d.last_error or "" for d in self.deliveries if d.status == "rejected")
+        if "pending" in states:
+            pending = [d for d in self.deliveries if d.status == "pending"]
+            tries = max(d.attempts for d in pending)
+            return f"waiting ({tries} attempt{'s' * (tries != 1)} so far)" if tries else "waiting"
+        return "delivered"
+
+
+def queue(db: Session, model: type[Booking] | type[Handoff], kind: str, open_only: bool) -> list[QueueItem]:
+    query = select(model).order_by(model.created_at.desc()).limit(PAGE_SIZE)
+    if open_only:
+        query = query.where(model.handled_at.is_(None))
+    rows = list(db.scalars(query))
+    references = [r.reference for r in rows]
+    deliveries: dict[str, list[OutboxMessage]] = {ref: [] for ref in references}
+    if references:
+        outbox = select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.idempotency_key.in_(references))
+        for message in db.scalars(outbox.order_by(OutboxMessage.id)):
+            deliveries[message.idempotency_key].append(message)
+    items = [QueueItem(row, deliveries[row.reference]) for row in rows]
+    return sorted(items, key=lambda item: not item.flagged)  # stable: newest first within each group
+
+
+def for_conversation(db: Session, conversation_id: str) -> list[QueueItem]:
+    items = []
+    for model, kind in ((Booking, "booking"), (Handoff, "handoff")):
+        for row in db.scalars(select(model).where(model.conversation_id == conversation_id)):
+            outbox = select(OutboxMessage).where(
+                OutboxMessage.kind == kind, OutboxMessage.idempotency_key == row.reference
+            )
+            items.append(QueueItem(row, list(db.scalars(outbox))))
+    return items
+
+
+def retry(db: Session, kind: str, reference: str) -> int:
+    """Queues every refused or waiting delivery of this record again, now; returns how many."""
+    messages = db.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.idempotency_key == reference,
+            OutboxMessage.status != "delivered",
+        )
+    )
+    count = 0
+    for message in messages:
+        message.status, message.next_attempt_at = "pending", records.utcnow()
+        count += 1
+    if kind == "booking":
+        booking = db.scalars(select(Booking).where(Booking.reference == reference)).one_or_none()
+        if booking is not None:
+            booking.needs_staff = False
+    return count
+
+
+def mark_handled(db: Session, model: type[Booking] | type[Handoff], reference: str, by: str) -> bool:
+    row = db.scalars(select(model).where(model.reference == reference)).one_or_none()
+    if row is None:
+        return False
+    row.handled_at, row.handled_by = records.utcnow(), by
+    return True

@@ -1,0 +1,83 @@
+"""Reading Rasa's SQL tracker store: its `events` table, as Rasa 3.6 defines it.
+
+The console only reads it; Rasa owns and writes it. Each row is one event, its JSON in
+`data` exactly as Rasa serialises it ({"event": "user", "text": ..., "parse_data": ...}).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy.engine import Engine
+
+EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+@dataclass(frozen=True)
+class TrackerEvent:
+    id: int
+    sender_id: str
+    type_name: str
+    timestamp: float
+    data: dict[str, Any]
+
+
+@cache
+def tracker_engine(url: str) -> Engine:
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def _event(row) -> TrackerEvent:
+    return TrackerEvent(row.id, row.sender_id, row.type_name, row.timestamp or 0.0, json.loads(row.data or "{}"))
+
+
+def events_after(url: str, last_id: int, limit: int) -> list[TrackerEvent]:
+    """The next events of every conversation, in the order Rasa stored them."""
+    query = select(EVENTS).where(EVENTS.c.id > last_id).order_by(EVENTS.c.id).limit(limit)
+    with tracker_engine(url).connect() as connection:
+        return [_event(row) for row in connection.execute(query)]
+
+
+def conversation_events(url: str, conversation_id: str) -> list[TrackerEvent]:
+    query = select(EVENTS).where(EVENTS.c.sender_id == conversation_id).order_by(EVENTS.c.id)
+    with tracker_engine(url).connect() as connection:
+        return [_event(row) for row in connection.execute(query)]
+
+
+def last_user_event_before(url: str, conversation_id: str, event_id: int) -> TrackerEvent | None:
+    query = (
+        select(EVENTS)
+        .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user", EVENTS.c.id < event_id)
+        .order_by(EVENTS.c.id.desc())
+        .limit(1)
+    )
+    with tracker_engine(url).connect() as connection:
+        row = connection.execute(query).first()
+    return _event(row) if row else None
+
+
+def faq_key(parse_data: dict[str, Any]) -> str | None:
+    """The FAQ answer the response selector chose ("faq/price"), if the message was a question."""
+    if (parse_data.get("intent") or {}).get("name") != "faq":
+        return None
+    response = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    return response.get("intent_response_key")
+
+
+def faq_confidence(parse_data: dict[str, Any]) -> float | None:
+    response = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    return response.get("confidence")

@@ -84,6 +84,7 @@ def assistant(
             endpoints=endpoints,
             rasa_port=free_port(),
             action_port=action_port,
+            console_port=free_port(),
             auth_token=API_TOKEN,
             log=log,
             extra_env={
@@ -98,6 +99,7 @@ def assistant(
                 **WHATSAPP,
                 "WHATSAPP_API_BASE": meta.api_base,
                 "WHATSAPP_RETRY_SECONDS": "0.3",
+                "CONSOLE_SECRET": "console-test-secret",
             },
         )
         try:
@@ -115,3 +117,11 @@ def assistant(
 def visitor() -> str:
     """A fresh conversation id, as a new visitor would get."""
     return f"visitor-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def console_roles(assistant: RunningAssistant) -> dict[str, str]:
+    """Staff console accounts, one per role: test-staff, test-clinician, test-admin."""
+    from tests.console.support import ensure_accounts
+
+    return ensure_accounts(assistant)

@@ -160,7 +160,7 @@ class StaffAPI(InputChannel):
                         {"error": f"The visitor's channel ({channel or 'unknown'}) cannot receive a reply later."},
                         status=409,
                     )
-                await output.send_text_message(conversation_id, text)
+                await output.send_response(conversation_id, {"text": text})
                 tracker.update(BotUttered(text, metadata={"staff_reply": {"author": author}}))
                 await agent.tracker_store.save(tracker)
             return response.json({"conversation_id": conversation_id, "sent": True, "channel": channel})

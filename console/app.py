@@ -534,7 +534,7 @@ def set_reviewed(db, conversation_id: str, reviewed: bool, by: str) -> None:
 
 def save_relabel(url: str, conversation_id: str, message: tracker.TrackerEvent, label: str, author: str) -> None:
     parse_data = message.data.get("parse_data") or {}
-    key = tracker.faq_key(parse_data)
+    key = tracker.answer_key(parse_data)
     predicted = key or (parse_data.get("intent") or {}).get("name")
     with records.session(url) as db:
         row = db.scalars(

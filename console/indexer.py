@@ -59,7 +59,7 @@ class ConversationFacts:
             self._visitor_message(data)
         elif kind == "action":
             name = data.get("name")
-            if name == "utter_faq" and self.last_faq_key:
+            if name == "utter_faq" and self.last_faq_key and self.last_faq_key.startswith("faq/"):
                 summary.faq_answers += 1
                 self.faq_keys.append(self.last_faq_key.removeprefix("faq/"))
             elif name in FALLBACK_ACTIONS:
@@ -79,7 +79,7 @@ class ConversationFacts:
         if summary.channel is None and data.get("input_channel"):
             summary.channel = data["input_channel"]
         summary.visitor_messages += 1
-        self.last_faq_key = tracker.faq_key(parse_data)
+        self.last_faq_key = tracker.answer_key(parse_data)
         if (parse_data.get("intent") or {}).get("name") == "nlu_fallback":
             summary.fell_back = True
         text = data.get("text")
@@ -170,5 +170,5 @@ class Indexer:
                 return None
             if event.data.get("event") == "action" and event.data.get("name") == "utter_faq":
                 previous = tracker.last_user_event_before(self.tracker_url, conversation_id, event.id)
-                return tracker.faq_key(previous.data.get("parse_data") or {}) if previous else None
+                return tracker.answer_key(previous.data.get("parse_data") or {}) if previous else None
         return None

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
 from sqlalchemy.engine import Engine
 
+from nlp.parse import full_label, selector_ranking
+
 EVENTS = Table(
     "events",
     MetaData(),
@@ -70,14 +72,12 @@ def last_user_event_before(url: str, conversation_id: str, event_id: int) -> Tra
     return _event(row) if row else None
 
 
-def faq_key(parse_data: dict[str, Any]) -> str | None:
-    """The FAQ answer the response selector chose ("faq/price"), if the message was a question."""
-    if (parse_data.get("intent") or {}).get("name") != "faq":
-        return None
-    response = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    return response.get("intent_response_key")
+def answer_key(parse_data: dict[str, Any]) -> str | None:
+    """For a retrieval intent, the answer the response selector chose ("faq/price")."""
+    label = full_label(parse_data)
+    return label if "/" in label else None
 
 
-def faq_confidence(parse_data: dict[str, Any]) -> float | None:
-    response = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    return response.get("confidence")
+def answer_confidence(parse_data: dict[str, Any]) -> float | None:
+    ranking = selector_ranking(parse_data, (parse_data.get("intent") or {}).get("name"))
+    return ranking[0].get("confidence") if ranking else None

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from console.indexer import moment
 from console.masking import HIDDEN, mask_text
-from console.tracker import TrackerEvent, faq_confidence, faq_key
+from console.tracker import TrackerEvent, answer_confidence, answer_key
 
 HEALTH_ENTITIES = {"CONDITION", "MEDICATION"}
 SCREENING_FORM = "screening_form"
@@ -31,8 +31,8 @@ class Line:
     buttons: list[str] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
-    faq_key: str | None = None
-    faq_confidence: float | None = None
+    answer_key: str | None = None  # for a retrieval intent: "faq/price", "out_of_scope/medical"
+    answer_confidence: float | None = None
     entities: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     led_to: list[str] = field(default_factory=list)
@@ -42,7 +42,7 @@ class Line:
     @property
     def reading(self) -> str | None:
         """What the assistant understood, as staff relabel it: "faq/price" or an intent."""
-        return f"faq/{self.faq_key}" if self.faq_key else self.intent
+        return self.answer_key or self.intent
 
 
 @dataclass(frozen=True)
@@ -80,21 +80,51 @@ def _finding_changes(before: dict, after: dict, reveal: bool) -> list[str]:
     ]
 
 
+def health_turns(events: list[TrackerEvent]) -> set[int]:
+    """The turns (counted by visitor messages) in which the assistant talked about the visitor's
+    health: the pre-screen was running, or it learnt a finding or reached an outcome. What it
+    said in them ("… isn't done during pregnancy") is as private as what the visitor said."""
+    turns, turn, in_screen, findings = set(), 0, False, {}
+    for event in events:
+        data = event.data
+        kind, name = data.get("event"), data.get("name")
+        if kind == "user":
+            turn += 1
+        elif kind == "active_loop":
+            in_screen = name == SCREENING_FORM
+        elif kind == "slot" and name == "screening_findings":
+            after = (data.get("value") or {}).get("factors") or {}
+            if after != findings:
+                turns.add(turn)
+            findings = after
+        elif kind == "slot" and name == "screening_outcome" and data.get("value"):
+            turns.add(turn)
+        if in_screen:
+            turns.add(turn)
+    return turns
+
+
 def lines_of(events: list[TrackerEvent], region: str, reveal: bool, relabels: dict[int, str]) -> list[Line]:
     masking = details_to_mask(events, region)
+    private_turns = set() if reveal else health_turns(events)
     lines: list[Line] = []
     last_visitor: Line | None = None
     active_loop = None
     findings: dict = {}
+    turn = 0
     for event in events:
         data = event.data
         kind = data.get("event")
         if kind == "user":
+            turn += 1
             last_visitor = _visitor_line(event, masking, reveal, in_screen=active_loop == SCREENING_FORM)
             last_visitor.relabelled_as = relabels.get(event.id)
             lines.append(last_visitor)
         elif kind == "bot" and data.get("text"):
-            lines.append(_bot_line(event, masking, reveal))
+            line = _bot_line(event, masking, reveal)
+            if turn in private_turns and line.who == "assistant":
+                line.text, line.buttons = f"{HIDDEN} (about the visitor's health)", []
+            lines.append(line)
         elif kind == "active_loop":
             active_loop = data.get("name")
         elif kind == "slot" and last_visitor is not None:
@@ -130,8 +160,8 @@ def _visitor_line(event: TrackerEvent, masking: Masking, reveal: bool, in_screen
         text=text,
         intent=intent.get("name"),
         confidence=intent.get("confidence"),
-        faq_key=(faq_key(parse_data) or "").removeprefix("faq/") or None,
-        faq_confidence=faq_confidence(parse_data) if faq_key(parse_data) else None,
+        answer_key=answer_key(parse_data),
+        answer_confidence=answer_confidence(parse_data),
         entities=[_entity(e, reveal) for e in entities],
         screen_answer=in_screen,
     )

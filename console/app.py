@@ -37,7 +37,7 @@ from console.settings import ConsoleSettings
 from console.transcript import lines_of
 
 HERE = Path(__file__).resolve().parent
-PUBLIC_PATHS = ("/login", "/static/", "/health")
+PUBLIC_PATHS = ("/login", "/static/", "/health", "/favicon.ico")
 CAN_REVEAL = ("clinician", "admin")
 INDEX_SECONDS = 2.0
 T = TypeVar("T")
@@ -142,7 +142,11 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         return None
 
     def refuse(request: Request, expired: bool) -> HTTPResponse:
-        if wants_json(request):
+        # Only a page the person navigated to goes to the login page; anything the browser
+        # fetches by itself gets 401 (a redirect would render the login form again, and a
+        # new login token would make the form on screen out of date).
+        fetched = request.headers.get("sec-fetch-dest", "document") not in ("document", "iframe")
+        if wants_json(request) or fetched:
             return response.json({"error": "Log in to the staff console first."}, status=401)
         target = request.path + (f"?{request.query_string}" if request.query_string else "")
         query = urlencode({"next": target, **({"expired": "1"} if expired else {})})
@@ -157,7 +161,8 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
     # --- login ----------------------------------------------------------------------------
 
     def login_page(request: Request, status: int = 200, **context: Any) -> HTTPResponse:
-        token = secrets.token_urlsafe(24)
+        # One token per browser, kept across reloads, so two login tabs don't undo each other.
+        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
         reply = page(request, "login.html", status=status, login_csrf=token, next=safe_next(request), **context)
         reply.cookies[LOGIN_CSRF_COOKIE] = token
         reply.cookies[LOGIN_CSRF_COOKIE].update(cookie_options(600, secure_cookies))
@@ -199,6 +204,10 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    @app.get("/favicon.ico")
+    async def favicon(_: Request) -> HTTPResponse:
+        return response.empty()  # browsers ask for it on every page; the pages declare none
 
     # --- keeping the index fresh ----------------------------------------------------------
 

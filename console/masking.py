@@ -17,15 +17,19 @@ HIDDEN = DOT * 4
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Runs of 7+ digits, with the spaces, dots, dashes and brackets people put in phone numbers.
 DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+MIN_PHONE_DIGITS = 7  # fewer is a year, a price or a house number, not a phone number
 
 
 def mask_phone(number: str, region: str = "GB") -> str:
     """ "+447700900123" → "+44 7••• ••• 123": the country code, the first and the last 3 digits."""
     try:
         parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None and phonenumbers.is_possible_number(parsed):
         shown = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         prefix = f"+{parsed.country_code} "
-    except phonenumbers.NumberParseException:
+    else:  # not readable as a number: masked as written
         shown, prefix = number, ""
     national = shown.removeprefix(prefix)
     digits = [i for i, ch in enumerate(national) if ch.isdigit()]
@@ -65,8 +69,11 @@ def mask_text(
     (health terms the assistant recognised) replaced by dots."""
     hidden: list[tuple[int, int, str]] = [(start, end, HIDDEN) for start, end in spans]
     for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-        hidden.append((match.start, match.end, mask_phone(match.raw_string, region)))
-    hidden += [(m.start(), m.end(), mask_phone(m.group(), region)) for m in DIGIT_RUN.finditer(text)]
+        if sum(ch.isdigit() for ch in match.raw_string) >= MIN_PHONE_DIGITS:
+            hidden.append((match.start, match.end, mask_phone(match.raw_string, region)))
+    for m in DIGIT_RUN.finditer(text):
+        if sum(ch.isdigit() for ch in m.group()) >= MIN_PHONE_DIGITS:
+            hidden.append((m.start(), m.end(), mask_phone(m.group(), region)))
     hidden += [(m.start(), m.end(), mask_email(m.group())) for m in EMAIL.finditer(text)]
     for name in names:
         for word in {w for w in name.split() if len(w) > 1}:

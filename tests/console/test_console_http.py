@@ -37,6 +37,9 @@ def test_without_a_session_pages_redirect_to_login_and_json_gets_401(assistant: 
         reply = client.get(path, allow_redirects=False)
         assert reply.status_code == 302 and reply.headers["location"].startswith("/login?next="), path
     assert client.get("/api/conversations").status_code == 401
+    # What a browser fetches by itself (an image, a script) gets 401, not the login page.
+    assert client.get("/conversations", headers={"Sec-Fetch-Dest": "image"}).status_code == 401
+    assert client.get("/favicon.ico").status_code == 204
     assert client.get("/conversations", headers={"Accept": "application/json"}).status_code == 401
     posted = client.http.post(client.base_url + "/conversations/x/notes", data={"text": "hi"}, allow_redirects=False)
     assert posted.status_code == 302

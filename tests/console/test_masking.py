@@ -22,6 +22,11 @@ def test_written_phone_numbers_are_masked_in_visitor_text_however_they_are_typed
         assert masked.startswith("you can call me on ") and masked.endswith(" after 5")
 
 
+def test_years_prices_and_short_numbers_are_not_taken_for_phone_numbers() -> None:
+    for text in ("I was born in 1985", "it costs 1200 pounds?", "3 sessions, 4 weeks apart", "flat 12, 221b"):
+        assert mask_text(text, "GB") == text
+
+
 def test_emails_and_names_are_masked() -> None:
     assert mask_email("anna.smith@example.co.uk") == "a•••@e•••.uk"
     assert mask_name("Anna Smith") == "A••• S•••"

@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
-        context-compare check-config bookings browser lock check-lock clean
+        context-compare bench-console check-config bookings staff-user browser lock check-lock clean
 
 run: setup train check-config
 	$(PY) -m tools.run
@@ -53,6 +53,13 @@ check-config: setup
 bookings: setup
 	@$(BIN)/alembic upgrade head
 	@$(PY) -m tools.bookings
+
+# A staff console account: asks for the password, or reads STAFF_PASSWORD (for scripts).
+# Run again with a new ROLE or password to change them.
+staff-user: setup
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "Usage: make staff-user NAME=anna ROLE=staff|clinician|admin"; exit 2; }
+	@$(BIN)/alembic upgrade head
+	@$(PY) -m console.accounts "$(NAME)" "$(ROLE)"
 
 # Rasa's --fail-on-warnings misses some warnings it prints (e.g. duplicated intents), so any
 # UserWarning fails too, except those Rasa 3.6 itself causes: "not used" for utter_default,
@@ -92,6 +99,10 @@ nlu-report: train
 context-compare: $(INSTALLED)
 	$(BIN)/pip install --quiet --no-deps medspacy==1.3.1 pysbd==0.3.4
 	$(PY) -m tools.context_compare
+
+# The staff console's list, filters and search on 100,000 generated conversations, on SQLite and PostgreSQL.
+bench-console: setup
+	$(PY) -m tools.bench_console
 
 # Headless Chromium for the browser test, from Debian's packages (Playwright's own browser
 # download cannot work on machines without general internet access).

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -115,7 +115,14 @@ def _search_condition(db: Session, terms: list[str]):
         query = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
         matching = text("SELECT rowid FROM conversation_texts_fts WHERE conversation_texts_fts MATCH :query")
         return ConversationSummary.id.in_(matching.bindparams(query=query))
-    likes = [ConversationText.visitor_text.ilike("%" + _escape_like(t) + "%", escape="\\") for t in terms]
+    # SQLite's LIKE already ignores (ASCII) case, and ilike's lower() would cost a third more.
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    likes = [
+        (ConversationText.visitor_text.like if sqlite else ConversationText.visitor_text.ilike)(
+            "%" + _escape_like(t) + "%", escape="\\"
+        )
+        for t in terms
+    ]
     return ConversationSummary.id.in_(select(ConversationText.summary_id).where(and_(*likes)))
 
 
@@ -144,13 +151,9 @@ def filtered(db: Session, filters: Filters) -> Select:
     for name in ("booked", "handed_off", "fell_back", "reviewed"):
         if value := getattr(filters, name):
             conditions.append(_yes_no(getattr(ConversationSummary, name), value))
-    if filters.tag:
-        conditions.append(
-            exists().where(
-                ConversationTag.conversation_id == ConversationSummary.conversation_id,
-                ConversationTag.tag == filters.tag,
-            )
-        )
+    if filters.tag:  # IN, not a correlated EXISTS: SQLite then reads the tag's index, not every summary
+        tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag == filters.tag)
+        conditions.append(ConversationSummary.conversation_id.in_(tagged))
     if terms := search_terms(filters.search):
         conditions.append(_search_condition(db, terms))
     return query.where(*conditions) if conditions else query
@@ -160,12 +163,17 @@ def page_of(db: Session, filters: Filters, number: int = 1) -> Page:
     query = filtered(db, filters)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     number = max(1, min(number, max(1, -(-total // PAGE_SIZE))))
+    newest_first = (ConversationSummary.last_at.desc(), ConversationSummary.id.desc())
+    # Sorting only ids, then loading the page's rows, keeps SQLite from sorting every matching
+    # full row when a search matches half the conversations (measured: 99 → 65 ms at 100,000).
+    page_ids = (
+        query.with_only_columns(ConversationSummary.id)
+        .order_by(*newest_first)
+        .limit(PAGE_SIZE)
+        .offset((number - 1) * PAGE_SIZE)
+    )
     rows = list(
-        db.scalars(
-            query.order_by(ConversationSummary.last_at.desc(), ConversationSummary.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((number - 1) * PAGE_SIZE)
-        )
+        db.scalars(select(ConversationSummary).where(ConversationSummary.id.in_(page_ids)).order_by(*newest_first))
     )
     return Page(rows, tags_of(db, [r.conversation_id for r in rows]), total, number)
 

@@ -125,15 +125,20 @@ class Indexer:
             by_conversation: dict[str, list[TrackerEvent]] = defaultdict(list)
             for event in events:
                 by_conversation[event.sender_id].append(event)
+            known = {
+                summary.conversation_id: summary
+                for summary in db.scalars(
+                    select(ConversationSummary).where(ConversationSummary.conversation_id.in_(list(by_conversation)))
+                )
+            }
             for conversation_id, its_events in by_conversation.items():
-                self._fold(db, conversation_id, its_events)
+                self._fold(db, conversation_id, its_events, known.get(conversation_id))
             state.last_event_id = events[-1].id
             return len(events)
 
-    def _fold(self, db: Session, conversation_id: str, events: list[TrackerEvent]) -> None:
-        summary = db.scalars(
-            select(ConversationSummary).where(ConversationSummary.conversation_id == conversation_id)
-        ).one_or_none()
+    def _fold(
+        self, db: Session, conversation_id: str, events: list[TrackerEvent], summary: ConversationSummary | None
+    ) -> None:
         if summary is None:
             started = moment(events[0].timestamp)
             summary = ConversationSummary(
@@ -149,18 +154,25 @@ class Indexer:
                 fell_back=False,
                 reviewed=False,
             )
+            text = ConversationText(visitor_text="")
+            facts = self._facts(summary, text, None, events)
             db.add(summary)
-            db.flush()
-            text = ConversationText(summary_id=summary.id, visitor_text="")
+            db.flush()  # gives the summary its id; the text is inserted once, complete
+            text.summary_id = summary.id
             db.add(text)
-            previous_key = None
         else:
             text = db.get(ConversationText, summary.id)
-            previous_key = self._question_before(conversation_id, events)
+            facts = self._facts(summary, text, self._question_before(conversation_id, events), events)
+        db.add_all(FaqAsk(summary_id=summary.id, faq_key=key) for key in facts.faq_keys)
+
+    @staticmethod
+    def _facts(
+        summary: ConversationSummary, text: ConversationText, previous_key: str | None, events: list[TrackerEvent]
+    ) -> ConversationFacts:
         facts = ConversationFacts(summary, text, previous_key)
         for event in events:
             facts.apply(event)
-        db.add_all(FaqAsk(summary_id=summary.id, faq_key=key) for key in facts.faq_keys)
+        return facts
 
     def _question_before(self, conversation_id: str, events: list[TrackerEvent]) -> str | None:
         """The FAQ key of the question an answer at the start of this batch replies to (rare:

@@ -62,8 +62,12 @@ def save_account(name: str, role: str, password: str, actor: str, url: str | Non
         account = db.scalars(select(StaffAccount).where(StaffAccount.name == name)).one_or_none()
         created = account is None
         if created:
-            account = StaffAccount(name=name, created_at=records.utcnow(), failed_logins=0, active=True)
+            account = StaffAccount(
+                name=name, created_at=records.utcnow(), failed_logins=0, active=True, session_epoch=0
+            )
             db.add(account)
+        else:
+            account.session_epoch += 1  # a new password ends the sessions made with the old one
         account.role, account.password_hash, account.active = role, password_hash, True
         account.failed_logins, account.locked_until = 0, None
         audit.record(db, actor, "account_created" if created else "account_changed", name, f"role {role}")
@@ -74,12 +78,22 @@ def set_active(name: str, active: bool, actor: str, url: str | None = None) -> N
     with records.session(url) as db:
         account = db.scalars(select(StaffAccount).where(StaffAccount.name == name)).one()
         account.active = active
+        if not active:
+            account.session_epoch += 1
         audit.record(db, actor, "account_enabled" if active else "account_disabled", name)
 
 
 def accounts(url: str | None = None) -> list[StaffAccount]:
     with records.session(url) as db:
         return list(db.scalars(select(StaffAccount).order_by(StaffAccount.name)))
+
+
+def end_sessions(account_id: int, url: str | None = None) -> None:
+    """Logout: the account's current session cookies stop working, on every device."""
+    with records.session(url) as db:
+        account = db.get(StaffAccount, account_id)
+        account.session_epoch += 1
+        audit.record(db, account.name, "logout", account.name)
 
 
 def account_by_id(account_id: int, url: str | None = None) -> StaffAccount | None:
@@ -91,7 +105,8 @@ def log_in(name: str, password: str, url: str | None = None, now: datetime | Non
     """Checks the password; counts failures and locks the account for a while after too many."""
     now = now or records.utcnow()
     with records.session(url) as db:
-        account = db.scalars(select(StaffAccount).where(StaffAccount.name == name)).one_or_none()
+        # Locked for update: parallel guesses are counted one after the other, not all as the first.
+        account = db.scalars(select(StaffAccount).where(StaffAccount.name == name).with_for_update()).one_or_none()
         if account is None or not account.active:
             _verify(_DUMMY_HASH, password)
             audit.record(db, name[:64] or "(no name)", "login_failed", name[:255], "unknown or disabled account")

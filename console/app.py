@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ from console.sessions import COOKIE, LOGIN_CSRF_COOKIE, SessionExpired, Sessions
 from console.settings import ConsoleSettings
 from console.transcript import lines_of
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/login", "/static/", "/health", "/favicon.ico")
 CAN_REVEAL = ("clinician", "admin")
@@ -58,9 +60,16 @@ def templates() -> Environment:
         mask_text=mask_text,
         urlencode=urlencode,
         quote=lambda value: quote(str(value), safe=""),
+        shown_id=shown_id,
     )
     env.filters["when"] = lambda moment: moment.astimezone().strftime("%d %b %Y %H:%M") if moment else "—"
     return env
+
+
+def shown_id(conversation_id: str) -> str:
+    """A WhatsApp conversation without a business-scoped id is keyed on the phone number."""
+    digits = conversation_id.lstrip("+")
+    return mask_phone("+" + digits) if digits.isdigit() and len(digits) >= 7 else conversation_id
 
 
 def wants_json(request: Request) -> bool:
@@ -132,7 +141,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         except SessionExpired:
             session, expired = None, True
         account = await blocking(accounts.account_by_id, session.account_id, url) if session else None
-        if account is None or not account.active:
+        if account is None or not account.active or account.session_epoch != session.epoch:
             return refuse(request, expired)
         request.ctx.account, request.ctx.csrf = account, session.csrf
         if request.method == "POST":
@@ -145,13 +154,13 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         # Only a page the person navigated to goes to the login page; anything the browser
         # fetches by itself gets 401 (a redirect would render the login form again, and a
         # new login token would make the form on screen out of date).
+        target = request.path + (f"?{request.query_string}" if request.query_string else "")
+        query = urlencode({"next": target, **({"expired": "1"} if expired else {})})
+        if request.headers.get("hx-request"):  # htmx sends the whole page to the login form
+            return response.text("", headers={"HX-Redirect": f"/login?{query}"})
         fetched = request.headers.get("sec-fetch-dest", "document") not in ("document", "iframe")
         if wants_json(request) or fetched:
             return response.json({"error": "Log in to the staff console first."}, status=401)
-        target = request.path + (f"?{request.query_string}" if request.query_string else "")
-        query = urlencode({"next": target, **({"expired": "1"} if expired else {})})
-        if request.headers.get("hx-request"):
-            return response.empty(headers={"HX-Redirect": f"/login?{query}"})
         return response.redirect(f"/login?{query}")
 
     @app.on_response
@@ -187,7 +196,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
             else:
                 error = "That name and password don't match an account."
             return login_page(request, 401, error=error, name=name)
-        cookie, _ = sessions.issue(result.account.id)
+        cookie = sessions.issue(result.account.id, result.account.session_epoch)
         reply = response.redirect(safe_next(request))
         reply.cookies[COOKIE] = cookie
         reply.cookies[COOKIE].update(cookie_options(sessions.max_age_seconds, secure_cookies))
@@ -196,7 +205,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
 
     @app.post("/logout")
     async def logout(request: Request) -> HTTPResponse:
-        await blocking(audit.write, request.ctx.account.name, "logout", request.ctx.account.name, url=url)
+        await blocking(accounts.end_sessions, request.ctx.account.id, url)
         reply = response.redirect("/login")
         del reply.cookies[COOKIE]
         return reply
@@ -217,11 +226,17 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
     @app.after_server_start
     async def index_in_background(app_: Sanic, _loop: Any) -> None:
         async def loop() -> None:
+            failing = False
             while True:
                 try:
                     await catch_up()
-                except Exception:  # the tracker store may not exist yet before the first chat
-                    app_.ctx.index_error = True
+                    if failing:
+                        logger.info("Indexing the tracker store works again.")
+                    failing = False
+                except Exception:  # e.g. the tracker store has no table before the first chat
+                    if not failing:
+                        logger.exception("Could not index the tracker store; retrying every %ss", INDEX_SECONDS)
+                    failing = True
                 await asyncio.sleep(INDEX_SECONDS)
 
         app_.ctx.indexing = asyncio.create_task(loop())
@@ -370,6 +385,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         return back_to(conversation_id, f"#message-{event_id}")
 
     @app.get("/exports/nlu.yml")
+    @requires(*CAN_REVEAL)  # exports hold what visitors wrote, unmasked
     async def export_nlu(request: Request) -> HTTPResponse:
         corrections = await blocking(in_session, url, lambda db: list(db.scalars(select(Relabel).order_by(Relabel.id))))
         await blocking(
@@ -378,6 +394,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         return download(export.nlu_yaml(corrections), "corrections-nlu.yml")
 
     @app.get("/conversations/<conversation_id>/story.yml")
+    @requires(*CAN_REVEAL)
     async def export_story(request: Request, conversation_id: str) -> HTTPResponse:
         story = await assistant.story(conversation_id)
         if not story.ok:
@@ -417,13 +434,15 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
     async def bookings(request: Request) -> HTTPResponse:
         open_only = request.args.get("all") != "1"
         items = await blocking(in_session, url, queues.queue, Booking, "booking", open_only)
-        return page(request, "queue.html", kind="booking", items=items, open_only=open_only)
+        region = CLINIC_FACTS.current().phone_region
+        return page(request, "queue.html", kind="booking", items=items, open_only=open_only, region=region)
 
     @app.get("/handoffs")
     async def handoffs(request: Request) -> HTTPResponse:
         open_only = request.args.get("all") != "1"
         items = await blocking(in_session, url, queues.queue, Handoff, "handoff", open_only)
-        return page(request, "queue.html", kind="handoff", items=items, open_only=open_only)
+        region = CLINIC_FACTS.current().phone_region
+        return page(request, "queue.html", kind="handoff", items=items, open_only=open_only, region=region)
 
     async def retry(request: Request, reference: str, kind: str) -> HTTPResponse:
         count = await blocking(in_session, url, queues.retry, kind.removesuffix("s"), reference)

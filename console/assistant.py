@@ -60,5 +60,7 @@ class AssistantClient:
                 if reply.status != 200:
                     return Outcome(False, (body or {}).get("error") or f"The assistant answered HTTP {reply.status}.")
                 return Outcome(True)
-        except (aiohttp.ClientError, TimeoutError, ValueError):
+        except aiohttp.ClientConnectionError:
             return Outcome(False, "The assistant's server is not reachable; nothing was sent. Try again in a minute.")
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return Outcome(False, "The assistant did not confirm in time: check the transcript before trying again.")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from actions import records
 from console import tracker
+from console.masking import health_spans, hide_health_and_names
 from console.models import ConversationSummary, ConversationText, FaqAsk, IndexState
 from console.settings import without_password
 from console.tracker import TrackerEvent
@@ -25,6 +26,11 @@ from console.tracker import TrackerEvent
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
+# On PostgreSQL each pass also re-reads this many ids below the last one it saw: with several
+# Rasa servers, a transaction holding a lower id can commit after one holding a higher id.
+# Events already folded in are skipped by their conversation's last_event_id. (SQLite has one
+# writer at a time, so its ids commit in order.)
+LATE_COMMIT_IDS = 500
 FALLBACK_ACTIONS = {
     "action_default_ask_affirmation",  # "Did you mean…"
     "action_not_understood",
@@ -53,6 +59,7 @@ class ConversationFacts:
 
     def apply(self, event: TrackerEvent) -> None:
         summary, data = self.summary, event.data
+        summary.last_event_id = max(summary.last_event_id or 0, event.id)
         summary.last_at = max(summary.last_at, moment(event.timestamp)) if summary.last_at else moment(event.timestamp)
         kind = data.get("event")
         if kind == "user":
@@ -84,12 +91,15 @@ class ConversationFacts:
             summary.fell_back = True
         text = data.get("text")
         if is_typed(text):
-            if summary.first_question is None:
-                summary.first_question = text[:FIRST_QUESTION_CHARS]
+            if summary.first_question is None:  # shown in lists, so stored without health terms
+                spans = health_spans(parse_data.get("entities") or [])
+                summary.first_question = hide_health_and_names(text, spans)[:FIRST_QUESTION_CHARS]
             self.text.visitor_text = f"{self.text.visitor_text}\n{text}" if self.text.visitor_text else text
 
     def _slot(self, name: str | None, value: object) -> None:
-        if name == "screening_outcome" and value:
+        if name == "booking_name" and value and self.summary.first_question:
+            self.summary.first_question = hide_health_and_names(self.summary.first_question, names=[str(value)])
+        elif name == "screening_outcome" and value:
             self.summary.screening_outcome = str(value)
         elif name == "booking_reference" and value:
             self.summary.booked = True
@@ -102,26 +112,30 @@ class Indexer:
         self.tracker_url = tracker_url
         self.records_url = records_url
         self.state_key = without_password(tracker_url)[:255]
+        self.late_commit_ids = 0 if tracker_url.startswith("sqlite") else LATE_COMMIT_IDS
         self._lock = threading.Lock()
 
     def catch_up(self, max_batches: int = 1000) -> int:
-        """Indexes everything stored so far; returns how many events it read."""
+        """Indexes everything stored so far; returns how many new events it read."""
         with self._lock:
             total = 0
             for _ in range(max_batches):
-                read = self._one_batch()
-                total += read
-                if read < BATCH:
+                new, full = self._one_batch()
+                total += new
+                if not full:
                     break
             return total
 
-    def _one_batch(self) -> int:
+    def _one_batch(self) -> tuple[int, bool]:
+        """How many events beyond the last pass it read, and whether the batch was full."""
         with records.session(self.records_url) as db:
             state = db.get(IndexState, self.state_key) or IndexState(tracker=self.state_key, last_event_id=0)
             db.add(state)
-            events = tracker.events_after(self.tracker_url, state.last_event_id, BATCH)
+            seen = state.last_event_id
+            events = tracker.events_after(self.tracker_url, max(0, seen - self.late_commit_ids), BATCH)
             if not events:
-                return 0
+                return 0, False
+            new = sum(1 for event in events if event.id > seen)
             by_conversation: dict[str, list[TrackerEvent]] = defaultdict(list)
             for event in events:
                 by_conversation[event.sender_id].append(event)
@@ -133,8 +147,8 @@ class Indexer:
             }
             for conversation_id, its_events in by_conversation.items():
                 self._fold(db, conversation_id, its_events, known.get(conversation_id))
-            state.last_event_id = events[-1].id
-            return len(events)
+            state.last_event_id = max(seen, events[-1].id)
+            return new, len(events) == BATCH
 
     def _fold(
         self, db: Session, conversation_id: str, events: list[TrackerEvent], summary: ConversationSummary | None
@@ -153,6 +167,7 @@ class Indexer:
                 handed_off=False,
                 fell_back=False,
                 reviewed=False,
+                last_event_id=0,
             )
             text = ConversationText(visitor_text="")
             facts = self._facts(summary, text, None, events)
@@ -161,6 +176,9 @@ class Indexer:
             text.summary_id = summary.id
             db.add(text)
         else:
+            events = [event for event in events if event.id > summary.last_event_id]
+            if not events:
+                return  # re-read below the last id, already folded in
             text = db.get(ConversationText, summary.id)
             facts = self._facts(summary, text, self._question_before(conversation_id, events), events)
         db.add_all(FaqAsk(summary_id=summary.id, faq_key=key) for key in facts.faq_keys)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 
+HEALTH_ENTITIES = {"CONDITION", "MEDICATION"}  # the clinical terms nlp/ tags in visitor text
 DOT = "•"
 HIDDEN = DOT * 4
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -75,11 +76,26 @@ def mask_text(
         if sum(ch.isdigit() for ch in m.group()) >= MIN_PHONE_DIGITS:
             hidden.append((m.start(), m.end(), mask_phone(m.group(), region)))
     hidden += [(m.start(), m.end(), mask_email(m.group())) for m in EMAIL.finditer(text)]
+    return _replace(text, hidden + _name_matches(text, names))
+
+
+def health_spans(entities: Iterable[dict]) -> list[tuple[int, int]]:
+    """Where Rasa's parse of a message found health terms (entities with start and end)."""
+    return [(e["start"], e["end"]) for e in entities if e.get("entity") in HEALTH_ENTITIES and "start" in e]
+
+
+def hide_health_and_names(text: str, spans: Iterable[tuple[int, int]] = (), names: Iterable[str] = ()) -> str:
+    """Only the health spans and names (for text stored masked, before its region is known)."""
+    return _replace(text, [(start, end, HIDDEN) for start, end in spans] + _name_matches(text, names))
+
+
+def _name_matches(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
+    found = []
     for name in names:
         for word in {w for w in name.split() if len(w) > 1}:
             pattern = re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)
-            hidden += [(m.start(), m.end(), mask_name(m.group())) for m in pattern.finditer(text)]
-    return _replace(text, hidden)
+            found += [(m.start(), m.end(), mask_name(m.group())) for m in pattern.finditer(text)]
+    return found
 
 
 def _replace(text: str, hidden: list[tuple[int, int, str]]) -> str:

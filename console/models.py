@@ -27,6 +27,9 @@ class StaffAccount(Base):
     active = Column(Boolean, nullable=False, default=True)
     failed_logins = Column(Integer, nullable=False, default=0)  # since the last success
     locked_until = Column(UTCDateTime, nullable=True)
+    # In every session cookie; raised by logout, a new password or disabling, which ends
+    # every session issued before (the cookie itself cannot be taken back).
+    session_epoch = Column(Integer, nullable=False, default=0)
 
 
 class AuditEntry(Base):
@@ -70,6 +73,7 @@ class ConversationSummary(Base):
     reviewed = Column(Boolean, nullable=False, default=False)
     reviewed_at = Column(UTCDateTime, nullable=True)
     reviewed_by = Column(String(64), nullable=True)
+    last_event_id = Column(Integer, nullable=False, default=0)  # the newest event folded in
 
 
 class ConversationText(Base):

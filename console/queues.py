@@ -43,10 +43,20 @@ class QueueItem:
 
 
 def queue(db: Session, model: type[Booking] | type[Handoff], kind: str, open_only: bool) -> list[QueueItem]:
-    query = select(model).order_by(model.created_at.desc()).limit(PAGE_SIZE)
+    """The newest PAGE_SIZE, and every flagged one however old (those need staff most)."""
+    refused = select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.kind == kind, OutboxMessage.status == "rejected"
+    )
+    flagged = model.reference.in_(refused)
+    if model is Booking:
+        flagged = flagged | Booking.needs_staff.is_(True)
+    newest = select(model).order_by(model.created_at.desc()).limit(PAGE_SIZE)
+    needing = select(model).where(flagged).order_by(model.created_at.desc())
     if open_only:
-        query = query.where(model.handled_at.is_(None))
-    rows = list(db.scalars(query))
+        newest, needing = newest.where(model.handled_at.is_(None)), needing.where(model.handled_at.is_(None))
+    by_id = {row.id: row for row in db.scalars(needing)}
+    by_id.update({row.id: row for row in db.scalars(newest)})
+    rows = sorted(by_id.values(), key=lambda row: row.created_at, reverse=True)
     references = [r.reference for r in rows]
     deliveries: dict[str, list[OutboxMessage]] = {ref: [] for ref in references}
     if references:

@@ -1,8 +1,9 @@
 """Signed session cookies and CSRF tokens.
 
-The cookie holds only the account id and the session's CSRF token, signed with itsdangerous
-(HMAC) and timestamped, so it cannot be forged or kept past its age; the role is re-read from
-the database on every request, so a changed or disabled account takes effect at once.
+The cookie holds only the account id, the account's session epoch and the session's CSRF
+token, signed with itsdangerous (HMAC) and timestamped, so it cannot be forged or kept past its
+age. The account is re-read on every request, so a changed role takes effect at once, and a
+raised epoch (logout, new password, disabled) ends every earlier session.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ LOGIN_CSRF_COOKIE = "console_login_csrf"  # double-submit token for the login fo
 @dataclass(frozen=True)
 class SessionData:
     account_id: int
+    epoch: int
     csrf: str
 
 
@@ -32,9 +34,8 @@ class Sessions:
         self._serializer = URLSafeTimedSerializer(secret, salt="console-session")
         self.max_age_seconds = max_age_seconds
 
-    def issue(self, account_id: int) -> tuple[str, SessionData]:
-        data = SessionData(account_id, secrets.token_urlsafe(24))
-        return self._serializer.dumps({"id": account_id, "csrf": data.csrf}), data
+    def issue(self, account_id: int, epoch: int) -> str:
+        return self._serializer.dumps({"id": account_id, "epoch": epoch, "csrf": secrets.token_urlsafe(24)})
 
     def read(self, cookie: str | None) -> SessionData | None:
         """The session, None if there is none or it was tampered with; SessionExpired if too old."""
@@ -46,7 +47,7 @@ class Sessions:
             raise SessionExpired from None
         except BadSignature:
             return None
-        return SessionData(int(value["id"]), str(value["csrf"]))
+        return SessionData(int(value["id"]), int(value.get("epoch", -1)), str(value["csrf"]))
 
 
 def same_token(given: str | None, expected: str | None) -> bool:

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from console.indexer import moment
-from console.masking import HIDDEN, mask_text
+from console.masking import HEALTH_ENTITIES, HIDDEN, health_spans, mask_text
 from console.tracker import TrackerEvent, answer_confidence, answer_key
 
-HEALTH_ENTITIES = {"CONDITION", "MEDICATION"}
 SCREENING_FORM = "screening_form"
 
 
@@ -150,9 +149,8 @@ def _visitor_line(event: TrackerEvent, masking: Masking, reveal: bool, in_screen
     intent = parse_data.get("intent") or {}
     entities = parse_data.get("entities") or []
     text = data.get("text") or ""
-    health_spans = [(e["start"], e["end"]) for e in entities if e.get("entity") in HEALTH_ENTITIES and "start" in e]
     if not reveal:
-        text = HIDDEN if in_screen and not text.startswith("/") else masking.visitor(text, health_spans)
+        text = HIDDEN if in_screen and not text.startswith("/") else masking.visitor(text, health_spans(entities))
     return Line(
         event_id=event.id,
         at=moment(event.timestamp),

@@ -236,7 +236,7 @@ def test_relabel_a_message_and_download_the_nlu_data_and_test_story(
     assistant.say(visitor, text)
     label = "faq/downtime"  # the answer it should have had
 
-    with console_as(browser, assistant, "staff") as console:
+    with console_as(browser, assistant, "clinician") as console:  # exports are for clinicians and admins
         open_conversation(console, assistant, visitor)
         message = console.locator(".chat li.visitor").filter(has_text=text)
         expect(message).to_have_count(1)

@@ -83,6 +83,9 @@ def test_conversations_are_found_by_what_happened_in_them(assistant: RunningAssi
     assert person in listed(staff, handed_off="yes") and asked not in listed(staff, handed_off="yes")
     assert puzzled in listed(staff, fell_back="yes") and asked not in listed(staff, fell_back="yes")
     assert unsuitable in listed(staff, outcome="not_suitable") and asked in listed(staff, outcome="none")
+    rows = staff.http.get(f"{staff.base_url}/api/conversations", params={"outcome": "not_suitable"}, timeout=30).json()
+    first = next(row["first_question"] for row in rows["conversations"] if row["id"] == unsuitable)
+    assert first == "I'm ••••, could I have the laser?"  # lists never show health details
     assert {asked, puzzled, unsuitable, person} <= listed(staff, channel="rest", booked="no")
     assert not {asked, puzzled} & listed(staff, channel="web")
     today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -113,6 +116,7 @@ def test_a_whatsapp_visitor_gets_the_reply_within_the_window_and_staff_are_told_
     assert arrived[-1].text == "Hi, this is Anna from the clinic."
     page = staff.get(f"/conversations/{conversation}").text
     assert "Hi, this is Anna from the clinic." in page and "test-staff (staff)" in page
+    assert conversation not in page.split("<h1>")[1].split("</h1>")[0]  # the id is the phone number
 
     with records.session(f"sqlite:///{assistant.records_db}") as db:  # a day and more goes by
         db.execute(

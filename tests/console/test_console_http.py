@@ -97,6 +97,18 @@ def test_an_expired_or_forged_session_goes_back_to_login(assistant: RunningAssis
     assert "/login" in forged.get("/").url
 
 
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(
+    assistant: RunningAssistant, console_roles: dict
+) -> None:
+    client = logged_in(assistant, "staff")
+    copied = ConsoleClient(assistant.servers.console_url)
+    copied.http.cookies.set(COOKIE, client.http.cookies[COOKIE])
+    assert "Log out" in copied.get("/").text
+    client.post("/logout")
+    assert "/login" in copied.get("/").url
+    assert "Log out" in logged_in(assistant, "staff").get("/").text  # logging in again works
+
+
 def test_each_role_gets_what_it_may(assistant: RunningAssistant, console_roles: dict) -> None:
     visitor = f"roles-{time.time_ns()}"
     assistant.say(visitor, "how much does it cost?")
@@ -206,12 +218,16 @@ def test_relabels_export_as_nlu_data_and_stories_that_rasa_accepts(
     bad = staff.post(f"/conversations/{visitor}/relabel", {"event_id": ids[1], "label": "not_an_intent"})
     assert bad.status_code == 400
 
-    nlu = staff.get("/exports/nlu.yml")
+    # Exports hold visitors' words unmasked: a clinician downloads them, not the staff role.
+    assert staff.get("/exports/nlu.yml").status_code == 403
+    assert staff.get(f"/conversations/{visitor}/story.yml").status_code == 403
+    clinician = logged_in(assistant, "clinician")
+    nlu = clinician.get("/exports/nlu.yml")
     assert "attachment" in nlu.headers["Content-Disposition"]
     examples = yaml.safe_load(nlu.text)["nlu"]
     assert {"intent": "faq/aftercare"}.items() <= next(e for e in examples if e["intent"] == "faq/aftercare").items()
     assert "sunbed the week after the zapping" in nlu.text
-    story = staff.get(f"/conversations/{visitor}/story.yml")
+    story = clinician.get(f"/conversations/{visitor}/story.yml")
     assert story.status_code == 200, story.text[:300]
     steps = yaml.safe_load(story.text)["stories"][0]["steps"]
     assert any(step.get("intent") == "faq/aftercare" for step in steps)

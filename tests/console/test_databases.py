@@ -21,7 +21,7 @@ from actions import records
 from console import audit
 from console.conversations import Filters, page_of
 from console.indexer import Indexer
-from console.models import AuditEntry
+from console.models import AuditEntry, ConversationSummary, ConversationText
 from console.tracker import EVENTS
 from tests.support import RunningAssistant
 from tools.servers import PROJECT_ROOT, VENV_BIN
@@ -96,6 +96,39 @@ def test_conversations_are_indexed_and_found_alike_on_sqlite_and_postgresql(
     found = ids(database, q='"could I talk" clinic')
     assert person in found and asked not in found
     assert ids(database, q="pr") >= {unsuitable, asked}  # shorter than a trigram still works
+
+
+def test_a_late_commit_is_indexed_and_nothing_is_counted_twice(assistant: RunningAssistant, database: str) -> None:
+    """Several Rasa servers on PostgreSQL: an event with a lower id can commit after a higher
+    one was indexed. And a new index state (the tracker's URL spelt differently) re-reads
+    every event without counting any twice."""
+    stamp = time.time_ns()
+    early, late = f"db-early-{stamp}", f"db-late-{stamp}"
+    assistant.say(early, "how much is a full face session?")
+    assistant.say(late, "how much is a full face session?")
+    copy_events(assistant, database)
+    engine = create_engine(database)
+    with engine.begin() as connection:  # the late conversation's events have not committed yet
+        held = [dict(r._mapping) for r in connection.execute(select(EVENTS).where(EVENTS.c.sender_id == late))]
+        connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == late))
+    Indexer(database, database).catch_up()
+    assert early in ids(database, q="full face") and late not in ids(database, q="full face")
+    with engine.begin() as connection:  # ... now they have, with the ids they were given earlier
+        connection.execute(insert(EVENTS), held)
+    engine.dispose()
+    Indexer(database, database).catch_up()
+    if database.startswith("postgresql"):  # (SQLite has one writer: its ids commit in order)
+        assert late in ids(database, q="full face")
+
+    def counts() -> tuple:
+        with records.session(database) as db:
+            row = db.scalars(select(ConversationSummary).where(ConversationSummary.conversation_id == early)).one()
+            return row.visitor_messages, row.faq_answers, db.get(ConversationText, row.id).visitor_text
+
+    before = counts()
+    respelt = database.replace("127.0.0.1", "localhost") if "127.0.0.1" in database else database + "?mode=rw"
+    assert Indexer(respelt, database).catch_up() > 0  # a new state: everything read again ...
+    assert counts() == before == (1, 1, "how much is a full face session?")  # ... nothing counted twice
 
 
 def test_the_audit_log_refuses_changes_on_both_databases(database: str) -> None:

@@ -26,7 +26,6 @@ import argparse
 import csv
 import io
 import json
-import math
 import os
 import platform
 import random
@@ -42,13 +41,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, create_engine, insert, select, text, update
+from sqlalchemy import bindparam, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from actions import records
 from console import tracker
 from console.conversations import Filters, page_of
-from console.indexer import BATCH, Indexer
+from console.indexer import Indexer
 from console.models import ConversationSummary, ConversationTag
 from console.tracker import EVENTS
 
@@ -449,8 +448,17 @@ def migrate(records_url: str) -> None:
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=PROJECT_ROOT, env=environment, check=True)
 
 
-def index(tracker_url: str, records_url: str, events: int) -> int:
-    return Indexer(tracker_url, records_url).catch_up(max_batches=math.ceil(events / BATCH) + 1)
+def index(tracker_url: str, records_url: str, conversations: int) -> int:
+    """Folds every event into the console's index, as the console does on its first start;
+    fails loudly if any generated conversation is missing from the index."""
+    indexer, read = Indexer(tracker_url, records_url), 0
+    while batch := indexer.catch_up():
+        read += batch
+    with records.session(records_url) as db:
+        indexed = db.scalar(select(func.count()).select_from(ConversationSummary))
+    if indexed != conversations:
+        raise RuntimeError(f"indexed {indexed:,} conversations of {conversations:,} generated")
+    return read
 
 
 def staff_marks(records_url: str, seed: int) -> int:
@@ -595,7 +603,7 @@ def bench_database(name: str, urls: tuple[str, str], options: argparse.Namespace
     migrate(records_url)
     events, generate_s = timed(lambda: write_tracker(tracker_url, options.conversations, options.seed))
     print(f"generated and wrote {events:,} events in {generate_s} s", flush=True)
-    indexed, index_s = timed(lambda: index(tracker_url, records_url, events))
+    indexed, index_s = timed(lambda: index(tracker_url, records_url, options.conversations))
     print(f"indexed {indexed:,} events in {index_s} s", flush=True)
     tagged = staff_marks(records_url, options.seed)
     if is_postgresql(records_url):

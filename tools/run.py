@@ -24,8 +24,35 @@ def action_port_from_endpoints() -> int:
     return url.port or 80
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SIGNED_WEBHOOKS = {"BOOKING_WEBHOOK_URL": "BOOKING_WEBHOOK_SECRET", "STAFF_WEBHOOK_URL": "STAFF_WEBHOOK_SECRET"}
+
+
+def exposure_problems(host: str, environ: dict[str, str]) -> list[str]:
+    """Why this configuration must not start: an API open to the network, or unsigned webhooks."""
+    problems = []
+    missing = [name for name in ("RASA_TOKEN", "STAFF_TOKEN") if not environ.get(name)]
+    if host not in LOOPBACK_HOSTS and missing:
+        problems.append(
+            f"HOST={host} serves other machines, and without {' and '.join(missing)} anyone who can reach "
+            "it could read every transcript and change conversations through the HTTP and staff APIs. "
+            f"Set {' and '.join(missing)} to long random values (e.g. `openssl rand -hex 32`), or leave HOST unset "
+            "to serve this machine only."
+        )
+    for url, secret in SIGNED_WEBHOOKS.items():
+        if environ.get(url, "").strip() and not environ.get(secret):
+            problems.append(
+                f"{url} is set but {secret} is not: the receiver could not tell our requests from forged ones. "
+                f"Set {secret} to the secret the receiver checks."
+            )
+    return problems
+
+
 def preflight() -> AssistantServers:
     """Everything that can be checked before starting, each with the fix in its message."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    if problems := exposure_problems(host, dict(os.environ)):
+        raise StartupError("\n".join(problems))
     try:
         clinic = load_clinic_config()
     except ClinicConfigError as error:
@@ -39,7 +66,7 @@ def preflight() -> AssistantServers:
     staff_token = os.environ.get("STAFF_TOKEN") or secrets.token_urlsafe(24)
     servers = AssistantServers(
         model=model,
-        host=os.environ.get("HOST", "127.0.0.1"),
+        host=host,
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         action_port=action_port_from_endpoints(),
         console_port=int(os.environ.get("CONSOLE_PORT", "5006")),

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+ANY_INTERFACE = ("0.0.0.0", "::", "")
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -103,11 +105,13 @@ class AssistantServers:
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        env = {**os.environ, "SANIC_HOST": self.host, "PYTHONPATH": str(PROJECT_ROOT), **self.extra_env}
+        # Internal calls and readiness checks go over loopback, whatever interface is served.
+        local = LOOPBACK if self.host in ANY_INTERFACE else self.host
+        env = {**os.environ, "HOST": self.host, "PYTHONPATH": str(PROJECT_ROOT), **self.extra_env}
         # The console finds the Rasa server, its API token and the tracker store from these.
         env.update(
             CONSOLE_PORT=str(self.console_port),
-            RASA_URL=f"http://{self.host}:{self.rasa_port}",
+            RASA_URL=f"http://{local}:{self.rasa_port}",
             RASA_ENDPOINTS=str(self.endpoints),
         )
         if self.auth_token:
@@ -127,12 +131,14 @@ class AssistantServers:
         ]  # fmt: skip
         if self.auth_token:
             rasa_command += ["--auth-token", self.auth_token]
-        base = f"http://{self.host}:"
+        base = f"http://{local}:"
+        # The action server writes bookings and sends them signed, and has no authentication of
+        # its own: it only ever listens on loopback (rasa-sdk binds to SANIC_HOST).
         self.action_server = ServerProcess(
             "action server",
             [rasa, "run", "actions", "--port", str(self.action_port), "--actions", "actions"],
-            f"{base}{self.action_port}/health",
-            env,
+            f"http://{LOOPBACK}:{self.action_port}/health",
+            {**env, "SANIC_HOST": LOOPBACK},
             self.log,
         )
         self.rasa_server = ServerProcess("Rasa server", rasa_command, f"{base}{self.rasa_port}/", env, self.log)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import requests
 import yaml
 
 from channels.reply_guard import APOLOGY
 from tests.support import API_TOKEN, RunningAssistant
+from tools.servers import AssistantServers, answers, free_port
 
 
 def test_greeting_says_it_is_an_automated_assistant(assistant: RunningAssistant, visitor: str) -> None:
@@ -88,3 +92,22 @@ def test_action_server_down_gets_an_apology_then_recovers(assistant: RunningAssi
     finally:
         assistant.restart("action_server")
     assert "Opening hours" in assistant.texts(visitor, "what are your opening hours?")
+
+
+def test_the_action_server_is_not_reachable_from_other_interfaces(tmp_path) -> None:
+    """Even when the assistant serves every interface (HOST=0.0.0.0), the action server, which
+    has no authentication, answers on loopback only."""
+    servers = AssistantServers(model=tmp_path / "unused.tar.gz", host="0.0.0.0", action_port=free_port())
+    action = servers.action_server
+    action.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not answers(action.ready_url) and time.monotonic() < deadline:
+            assert action.exited() is None, "the action server stopped while starting"
+            time.sleep(0.5)
+        assert answers(action.ready_url)
+        with socket.socket() as probe:  # 127.0.0.2 is this machine too, but not the address it is bound to
+            probe.settimeout(5)
+            assert probe.connect_ex(("127.0.0.2", servers.action_port)) != 0
+    finally:
+        action.stop()

@@ -1,11 +1,12 @@
-"""What a visitor sees when the assistant itself has nothing to say.
+"""What a visitor sees when the assistant itself has nothing to say, or cannot read the message.
 
 Two kinds of turn end without a reply: the conversation is paused because it was handed to
 a person (Rasa records the message but predicts nothing), or a custom action could not reach
 the action server (Rasa logs it and carries on silently). The guard watches each turn's
 output; after a silent turn it acknowledges a paused conversation once ("a member of our
 team will reply"), or apologises if the action server is down. Only silent turns pay for
-these checks.
+these checks. A message longer than MAX_MESSAGE_CHARS gets a polite reply and no turn, so
+nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ PAUSED_ACKNOWLEDGEMENT = (
     "Thanks, I've added your message to the conversation. A member of our team will reply; until then I'll stay quiet."
 )
 HEALTH_TIMEOUT_SECONDS = 1.5
+MAX_MESSAGE_CHARS = 2000  # on every channel: longer messages are neither read nor stored
+TOO_LONG = (
+    f"Sorry, that message is too long for me (the limit is {MAX_MESSAGE_CHARS:,} characters). "
+    "Could you send it in shorter parts, or ask for a member of the team?"
+)
 
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -119,6 +125,9 @@ class ReplyGuard:
         self._paused = paused
 
     async def __call__(self, message: UserMessage) -> None:
+        if len(message.text or "") > MAX_MESSAGE_CHARS:  # answered without a turn: nothing is stored
+            await message.output_channel.send_response(message.sender_id, {"text": TOO_LONG})
+            return
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
         await self._handler(message)

@@ -430,19 +430,12 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
 
     # --- bookings and handoffs ------------------------------------------------------------
 
-    @app.get("/bookings")
-    async def bookings(request: Request) -> HTTPResponse:
+    async def queue_page(request: Request, kind: str) -> HTTPResponse:
+        model = Booking if kind == "bookings" else Handoff
         open_only = request.args.get("all") != "1"
-        items = await blocking(in_session, url, queues.queue, Booking, "booking", open_only)
+        items = await blocking(in_session, url, queues.queue, model, kind.removesuffix("s"), open_only)
         region = CLINIC_FACTS.current().phone_region
-        return page(request, "queue.html", kind="booking", items=items, open_only=open_only, region=region)
-
-    @app.get("/handoffs")
-    async def handoffs(request: Request) -> HTTPResponse:
-        open_only = request.args.get("all") != "1"
-        items = await blocking(in_session, url, queues.queue, Handoff, "handoff", open_only)
-        region = CLINIC_FACTS.current().phone_region
-        return page(request, "queue.html", kind="handoff", items=items, open_only=open_only, region=region)
+        return page(request, "queue.html", kind=kind.removesuffix("s"), items=items, open_only=open_only, region=region)
 
     async def retry(request: Request, reference: str, kind: str) -> HTTPResponse:
         count = await blocking(in_session, url, queues.retry, kind.removesuffix("s"), reference)
@@ -468,6 +461,7 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         return page(request, "_contact.html", record=row, kind=kind.removesuffix("s"), reveal=True)
 
     for kind in ("bookings", "handoffs"):
+        app.add_route(partial(queue_page, kind=kind), f"/{kind}", methods=["GET"], name=f"{kind}_queue")
         app.add_route(partial(retry, kind=kind), f"/{kind}/<reference>/retry", methods=["POST"], name=f"retry_{kind}")
         app.add_route(
             partial(handled, kind=kind), f"/{kind}/<reference>/handled", methods=["POST"], name=f"handled_{kind}"

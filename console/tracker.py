@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select
 
+from actions import records
 from nlp.parse import full_label, selector_ranking
 
 EVENTS = Table(
@@ -38,11 +37,6 @@ class TrackerEvent:
     data: dict[str, Any]
 
 
-@cache
-def tracker_engine(url: str) -> Engine:
-    return create_engine(url, future=True, pool_pre_ping=True)
-
-
 def _event(row) -> TrackerEvent:
     return TrackerEvent(row.id, row.sender_id, row.type_name, row.timestamp or 0.0, json.loads(row.data or "{}"))
 
@@ -50,13 +44,13 @@ def _event(row) -> TrackerEvent:
 def events_after(url: str, last_id: int, limit: int) -> list[TrackerEvent]:
     """The next events of every conversation, in the order Rasa stored them."""
     query = select(EVENTS).where(EVENTS.c.id > last_id).order_by(EVENTS.c.id).limit(limit)
-    with tracker_engine(url).connect() as connection:
+    with records.engine(url).connect() as connection:
         return [_event(row) for row in connection.execute(query)]
 
 
 def conversation_events(url: str, conversation_id: str) -> list[TrackerEvent]:
     query = select(EVENTS).where(EVENTS.c.sender_id == conversation_id).order_by(EVENTS.c.id)
-    with tracker_engine(url).connect() as connection:
+    with records.engine(url).connect() as connection:
         return [_event(row) for row in connection.execute(query)]
 
 
@@ -67,7 +61,7 @@ def last_user_event_before(url: str, conversation_id: str, event_id: int) -> Tra
         .order_by(EVENTS.c.id.desc())
         .limit(1)
     )
-    with tracker_engine(url).connect() as connection:
+    with records.engine(url).connect() as connection:
         row = connection.execute(query).first()
     return _event(row) if row else None
 

@@ -45,7 +45,6 @@ from sqlalchemy import bindparam, create_engine, func, insert, select, text, upd
 from sqlalchemy.engine import make_url
 
 from actions import records
-from console import tracker
 from console.conversations import Filters, page_of
 from console.indexer import Indexer
 from console.models import ConversationSummary, ConversationTag
@@ -587,7 +586,7 @@ def postgresql_databases(server_url: str) -> Iterator[tuple[str, str]]:
 
 def release(tracker_url: str, records_url: str) -> None:
     """Closes the pooled connections the indexer and the list opened (cached engines)."""
-    tracker.tracker_engine(tracker_url).dispose()
+    records.engine(tracker_url).dispose()
     records.engine(records_url).dispose()
 
 

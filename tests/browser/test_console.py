@@ -8,7 +8,6 @@ Each test makes its own visitors and browser contexts; they share the running as
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,30 +16,14 @@ from urllib.parse import quote
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS
 from tests.console.support import PASSWORDS
 from tests.support import RunningAssistant
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PHONE = {"width": 375, "height": 740}
-LAPTOP = {"width": 1280, "height": 800}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 TIMEOUT = 15_000  # ms; the console indexes new tracker events within about 2 s
 expect.set_options(timeout=TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is needed for the browser test: run `make browser` (installs Debian's chromium).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,10 @@ console, and the audit log refuses changes on both."""
 
 from __future__ import annotations
 
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
 from sqlalchemy import create_engine, delete, insert, select, update
 from sqlalchemy.exc import DatabaseError
@@ -23,35 +20,17 @@ from console.conversations import Filters, page_of
 from console.indexer import Indexer
 from console.models import AuditEntry, ConversationSummary, ConversationText
 from console.tracker import EVENTS
+from tests.databases import fresh_database
 from tests.support import RunningAssistant
-from tools.servers import PROJECT_ROOT, VENV_BIN
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 pytestmark = pytest.mark.servers
-
-
-def migrate(url: str) -> None:
-    env = {"PATH": str(VENV_BIN), "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
-    subprocess.run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty records database (migrated) that also holds a tracker store's events table."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'console.db'}"
-    else:
-        name = f"console_test_{uuid.uuid4().hex[:10]}"
-        admin = psycopg2.connect(f"{POSTGRES}/postgres")
-        admin.autocommit = True
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-        url = f"{POSTGRES}/{name}"
-    migrate(url)
-    yield url
-    records.engine(url).dispose()
-    if request.param == "postgresql":
-        admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 def copy_events(assistant: RunningAssistant, url: str) -> None:

@@ -12,6 +12,7 @@ from actions import records
 from console import accounts
 from console.export import corrected_story, labels, nlu_yaml
 from console.models import Relabel
+from tests.databases import migrate
 from tools.servers import PROJECT_ROOT
 
 
@@ -77,10 +78,7 @@ def test_make_staff_user_creates_an_account_that_can_log_in_and_rejects_a_bad_ro
 
 def test_a_lock_ends_by_itself_and_a_success_resets_the_count(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'records.db'}"
-    subprocess.run(
-        [str(PROJECT_ROOT / ".venv/bin/alembic"), "upgrade", "head"],
-        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, capture_output=True,
-    )  # fmt: skip
+    migrate(url)
     accounts.save_account("cy", "staff", "right-password", actor="tests", url=url)
     now = records.utcnow()
     for _ in range(accounts.MAX_FAILURES):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +9,6 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg2
 import pytest
 from sqlalchemy import select, update
 
@@ -19,35 +17,17 @@ from actions.records import WhatsAppContact, WhatsAppOutbound
 from channels.whatsapp import store
 from channels.whatsapp.render import Choice, text_message
 from channels.whatsapp.webhook import parse_notification
+from tests.databases import fresh_database
 from tests.whatsapp.simulator import Contact, GraphSimulator
-from tools.servers import PROJECT_ROOT, VENV_BIN
 
 SIMULATOR = GraphSimulator(app_secret="s", access_token="t", phone_number_id="1")
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-
-
-def migrate(url: str) -> None:
-    env = {"PATH": str(VENV_BIN), "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
-    subprocess.run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'records.db'}"
-    else:
-        name = f"clinic_test_{uuid.uuid4().hex[:10]}"
-        admin = psycopg2.connect(f"{POSTGRES}/postgres")
-        admin.autocommit = True
-        admin.cursor().execute(f"CREATE DATABASE {name}")
-        url = f"{POSTGRES}/{name}"
-    migrate(url)
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
-    records.engine(url).dispose()
-    if request.param == "postgresql":
-        admin.cursor().execute(f"DROP DATABASE {name}")
-        admin.close()
+    with fresh_database(request.param, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
 
 
 def webhook(text: str = "hi", message_id: str | None = None) -> dict:

@@ -15,7 +15,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
-        context-compare bench-console check-config bookings staff-user browser lock check-lock clean
+        context-compare bench-console check-config bookings staff-user purge erase export-visitor browser lock \
+        check-lock clean
 
 run: setup train check-config
 	$(PY) -m tools.run
@@ -60,6 +61,23 @@ staff-user: setup
 	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "Usage: make staff-user NAME=anna ROLE=staff|clinician|admin"; exit 2; }
 	@$(BIN)/alembic upgrade head
 	@$(PY) -m console.accounts "$(NAME)" "$(ROLE)"
+
+# Privacy duties (README, "Privacy"). purge applies clinic.yml's retention now (the delivery
+# worker also does it daily); erase removes one conversation's data, through the running Rasa
+# server if there is one (audited); export-visitor prints everything held about one as JSON.
+purge: setup
+	@$(BIN)/alembic upgrade head
+	@$(PY) -m actions.privacy purge
+
+erase: setup
+	@test -n "$(SENDER)" || { echo "Usage: make erase SENDER=<conversation id>"; exit 2; }
+	@$(BIN)/alembic upgrade head
+	@$(PY) -m actions.privacy erase "$(SENDER)"
+
+export-visitor: setup
+	@test -n "$(SENDER)" || { echo "Usage: make export-visitor SENDER=<conversation id> > visitor.json"; exit 2; }
+	@$(BIN)/alembic upgrade head
+	@$(PY) -m actions.privacy export "$(SENDER)"
 
 # Rasa's --fail-on-warnings misses some warnings it prints (e.g. duplicated intents), so any
 # UserWarning fails too, except those Rasa 3.6 itself causes: "not used" for utter_default,

@@ -47,6 +47,14 @@ class PriceItem:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long visitor data is kept (actions/privacy/retention.py applies it)."""
+
+    transcripts_days: int = 180  # conversations, health answers, WhatsApp messages, handoff contacts
+    bookings_days: int = 730  # a booking's name, phone and concern, and its consent records
+
+
+@dataclass(frozen=True)
 class ClinicConfig:
     """Everything the assistant may say about the clinic itself."""
 
@@ -61,6 +69,7 @@ class ClinicConfig:
     opening_hours: Mapping[str, tuple[time, time] | None]
     currency: str
     prices: tuple[PriceItem, ...]
+    retention: Retention = Retention()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -185,6 +194,7 @@ def _parse(raw: dict[str, Any], path: Path) -> ClinicConfig:
         opening_hours=_parse_hours(raw.get("opening_hours"), fail),
         currency=raw["currency"].strip().upper(),
         prices=_parse_prices(raw.get("prices"), fail),
+        retention=_parse_retention(raw.get("retention"), fail),
     )
 
 
@@ -234,6 +244,25 @@ def _parse_prices(prices: Any, fail) -> tuple[PriceItem, ...]:
             raise fail(f"{key}.price", f"is '{price}'; it should be a number such as 350")
         items.append(PriceItem(entry["item"].strip(), float(price), str(entry.get("note") or "").strip()))
     return tuple(items)
+
+
+def _parse_retention(retention: Any, fail) -> Retention:
+    if retention is None:
+        return Retention()
+    if not isinstance(retention, dict):
+        raise fail("retention", "should be '{transcripts_days: 180, bookings_days: 730}'")
+    unknown = set(retention) - {"transcripts_days", "bookings_days"}
+    if unknown:
+        raise fail("retention", f"has unknown key(s) {sorted(unknown)}; use transcripts_days and bookings_days")
+    days = {}
+    for key, default in (("transcripts_days", Retention.transcripts_days), ("bookings_days", Retention.bookings_days)):
+        value = retention.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise fail(f"retention.{key}", f"is '{value}'; it should be a whole number of days, at least 1")
+        days[key] = value
+    if days["bookings_days"] < days["transcripts_days"]:
+        raise fail("retention.bookings_days", "is shorter than transcripts_days; a booking outlives its chat")
+    return Retention(**days)
 
 
 class ClinicFacts:

@@ -3,8 +3,12 @@
 Runs as its own process (`python -m actions.delivery`, started by `make run`) so a slow or
 down receiver never delays a visitor's reply. Each message is sent as signed JSON:
 
-    X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>   (secret: *_WEBHOOK_SECRET)
-    Idempotency-Key: <booking or handoff reference>
+    X-Signature-Timestamp: <Unix time of this attempt, in seconds>
+    X-Signature-256: sha256=<hex HMAC-SHA256 of "<timestamp>." + the raw body>   (*_WEBHOOK_SECRET)
+    Idempotency-Key: <booking, handoff or erasure reference>
+
+The timestamp is signed with the body, so a receiver can refuse a captured request replayed
+later (examples/webhook_receiver.py shows how).
 
 2xx → delivered. 4xx → rejected for good: the booking is flagged for staff. Anything else
 (5xx, timeout, connection refused) → retried with exponential backoff. Because the state is
@@ -29,21 +33,26 @@ import requests
 from sqlalchemy import select
 
 from actions import records
+from actions.clinic_config import load_clinic_config
+from actions.privacy import erasure, retention
 from actions.records import Booking, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Signature-256"
+TIMESTAMP_HEADER = "X-Signature-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 TIMEOUT_SECONDS = 10
 FIRST_RETRY_SECONDS = 2.0
 MAX_RETRY_SECONDS = 600.0
-SECRETS = {"booking": "BOOKING_WEBHOOK_SECRET", "handoff": "STAFF_WEBHOOK_SECRET"}
+SECRETS = {"booking": "BOOKING_WEBHOOK_SECRET", "handoff": "STAFF_WEBHOOK_SECRET", "erasure": "BOOKING_WEBHOOK_SECRET"}
+PURGE_EVERY = timedelta(hours=24)
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The X-Signature-256 value for `body`; receivers compare it with hmac.compare_digest."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The X-Signature-256 value; receivers recompute it and compare with hmac.compare_digest."""
+    signed = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -62,7 +71,9 @@ def post(message: OutboxMessage) -> Result:
     headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: message.idempotency_key}
     secret = os.environ.get(SECRETS[message.kind], "")
     if secret:
-        headers[SIGNATURE_HEADER] = sign(body, secret)
+        timestamp = int(time.time())
+        headers[TIMESTAMP_HEADER] = str(timestamp)
+        headers[SIGNATURE_HEADER] = sign(body, secret, timestamp)
     try:
         reply = requests.post(message.destination, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
     except requests.RequestException as error:
@@ -140,6 +151,21 @@ def _update_record(db, row: OutboxMessage, result: Result) -> None:
         booking.needs_staff = True
 
 
+class PrivacyChores:
+    """Finishes interrupted erasures on every pass, and applies retention once a day."""
+
+    def __init__(self) -> None:
+        self.last_purge: datetime | None = None
+
+    def run(self, now: datetime) -> None:
+        for reference in erasure.unfinished(now=now):
+            erasure.complete(reference)
+        if self.last_purge is None or now - self.last_purge >= PURGE_EVERY:
+            self.last_purge = now
+            removed = retention.purge(load_clinic_config().retention, now)
+            logger.info("Retention purge: %s", ", ".join(f"{k} {v}" for k, v in removed.items()) or "nothing to remove")
+
+
 def run(poll_seconds: float = 1.0) -> None:
     """Deliver until SIGTERM/SIGINT; each pass is short, so stopping is prompt."""
     stopping = False
@@ -151,9 +177,11 @@ def run(poll_seconds: float = 1.0) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logger.info("Delivery worker started (database %s)", records.engine().url.render_as_string(hide_password=True))
+    chores = PrivacyChores()
     while not stopping:
         try:
             deliver_due()
+            chores.run(records.utcnow())
         except Exception:  # a bad row or a database hiccup must not stop deliveries for good
             logger.exception("Delivery pass failed; retrying")
         deadline = time.monotonic() + poll_seconds

@@ -86,8 +86,9 @@ class Booking(Base):
     status = Column(String(32), nullable=False, default="received")  # received | delivered | stored_only
     handled_at = Column(UTCDateTime, nullable=True)  # staff followed it up (console)
     handled_by = Column(String(64), nullable=True)
+    erased_at = Column(UTCDateTime, nullable=True)  # personal details removed (erasure or retention)
 
-    def as_payload(self) -> dict[str, Any]:
+    def as_payload(self, consents: list[Consent] = ()) -> dict[str, Any]:
         """The JSON the clinic's booking system receives (docs/booking-webhook.md)."""
         return {
             "reference": self.reference,
@@ -106,6 +107,7 @@ class Booking(Base):
             "screening": {"outcome": self.screening_outcome, "reasons": json.loads(self.screening_reasons)},
             "needs_clinician_review": self.screening_outcome == "clinician_review",
             "conversation": {"id": self.conversation_id, "channel": self.channel},
+            "consents": [consent.as_payload() for consent in consents],
         }
 
 
@@ -124,6 +126,7 @@ class Handoff(Base):
     resumed_at = Column(UTCDateTime, nullable=True)
     handled_at = Column(UTCDateTime, nullable=True)  # staff followed it up (console)
     handled_by = Column(String(64), nullable=True)
+    erased_at = Column(UTCDateTime, nullable=True)
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -218,6 +221,61 @@ class WhatsAppStatus(Base):
     recipient = Column(String(255), nullable=False)
     error_code = Column(Integer, nullable=True)
     error_title = Column(Text, nullable=True)
+
+
+class Erasure(Base):
+    """A visitor's data was (or is being) erased: the fact the clinic keeps, without the data.
+
+    The conversation id is kept only as a SHA-256 digest (a WhatsApp conversation id is a phone
+    number), so staff can confirm an erasure for someone who quotes their id, and nothing more.
+    """
+
+    __tablename__ = "erasures"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), unique=True, nullable=False)
+    conversation_digest = Column(String(64), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=True)  # only until the erasure is complete
+    channel = Column(String(32), nullable=False)
+    requested_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    requested_by = Column(String(64), nullable=False)  # visitor | staff:<name> | cli:<user>
+    completed_at = Column(UTCDateTime, nullable=True, index=True)
+    booking_references = Column(Text, nullable=False, default="[]")  # JSON: what the clinic keeps
+    removed = Column(Text, nullable=True)  # JSON counts per store, for the report
+
+
+class ConsentWording(Base):
+    """Exactly what a visitor was asked when they gave or refused consent, by version."""
+
+    __tablename__ = "consent_wordings"
+
+    version = Column(String(20), primary_key=True)  # "sha256:" + the first 12 hex digits of the text
+    kind = Column(String(16), nullable=False)  # screening | contact
+    text = Column(Text, nullable=False)
+    first_used_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Consent(Base):
+    """One answer to a consent question: the consent ledger (actions/privacy/consent.py)."""
+
+    __tablename__ = "consents"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # screening (health questions) | contact (about a booking)
+    given = Column(Boolean, nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    channel = Column(String(32), nullable=False)
+    wording_version = Column(String(20), nullable=False)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "given": self.given,
+            "at": self.at.isoformat(),
+            "channel": self.channel,
+            "wording_version": self.wording_version,
+        }
 
 
 def database_url() -> str:

@@ -9,6 +9,9 @@ refuses everything rather than run unprotected. The staff console will build on 
     POST /staff/conversations/<id>/resume  the assistant answers this conversation again
     POST /staff/conversations/<id>/reply   {"text": ..., "author": ...}: a person answers a
                                            visitor whose conversation was handed over
+    POST /staff/conversations/<id>/erase   {"author": ...}: erase the conversation (transcript,
+                                           health answers, contact details), as if the visitor
+                                           had asked; the caller audits it
 
 The staff console (console/) calls the last two; the reply goes out on the visitor's own
 channel (web chat or WhatsApp) and is stored in the transcript as a bot message marked
@@ -31,6 +34,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import update
 
 from actions import records
+from channels.erasure import erase_now
 from channels.whatsapp import store as whatsapp_store
 
 MAX_REPLY_CHARS = 4000
@@ -164,5 +168,26 @@ class StaffAPI(InputChannel):
                 tracker.update(BotUttered(text, metadata={"staff_reply": {"author": author}}))
                 await agent.tracker_store.save(tracker)
             return response.json({"conversation_id": conversation_id, "sent": True, "channel": channel})
+
+        @staff.route("/conversations/<conversation_id>/erase", methods=["POST"])
+        async def erase(request: Request, conversation_id: str) -> HTTPResponse:
+            if refusal := authorised(request):
+                return refusal
+            body = request.json if isinstance(request.json, dict) else {}
+            author = str(body.get("author") or "").strip()[:60]
+            if not author:
+                return response.json({"error": "An erasure needs an author (who asked for it)."}, status=400)
+            agent = request.app.ctx.agent
+            async with agent.lock_store.lock(conversation_id):  # no turn of it runs meanwhile
+                tracker = await agent.tracker_store.retrieve(conversation_id)
+                channel = (tracker and tracker.get_latest_input_channel()) or "unknown"
+                report = await asyncio.to_thread(erase_now, conversation_id, f"staff:{author}", channel)
+            return response.json(
+                {
+                    "reference": report.reference,
+                    "booking_references": report.booking_references,
+                    "removed": report.removed,
+                }
+            )
 
         return staff

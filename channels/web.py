@@ -17,6 +17,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.erasure import CompletingErasures
 from channels.reply_guard import ActionServerProbe, PausedConversations, ReplyGuard
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
@@ -26,12 +27,14 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
     """Builds a channel's blueprint around a guarded handler bound to the running server."""
     probe = ActionServerProbe()
     paused = PausedConversations()
-    blueprint = blueprint_factory(ReplyGuard(on_new_message, probe, paused))
+    erasures = CompletingErasures(on_new_message)
+    blueprint = blueprint_factory(ReplyGuard(erasures, probe, paused))
 
     @blueprint.listener("before_server_start")
     async def attach_to_server(app: Sanic, _loop: Any) -> None:
         probe.attach(app)
         paused.attach(app)
+        erasures.attach(app)
 
     return blueprint
 

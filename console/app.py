@@ -27,6 +27,7 @@ from sqlalchemy import delete, select
 
 from actions import records
 from actions.clinic_config import CLINIC_FACTS
+from actions.privacy import access
 from actions.records import Booking, Handoff
 from console import accounts, audit, conversations, dashboard, export, queues, tracker
 from console.assistant import AssistantClient
@@ -439,6 +440,35 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
 
     async def retry(request: Request, reference: str, kind: str) -> HTTPResponse:
         count = await blocking(in_session, url, queues.retry, kind.removesuffix("s"), reference)
+    @app.post("/conversations/<conversation_id>/erase")
+    @requires(*CAN_REVEAL)
+    async def erase(request: Request, conversation_id: str) -> HTTPResponse:
+        """The visitor's right to erasure, when they ask staff instead of the assistant."""
+        if request.form.get("confirm") != "yes":
+            error = "Tick the box to confirm the visitor asked for their data to be deleted."
+            return await conversation_page(request, conversation_id, status=400, error=error)
+        erased = await assistant.erase(conversation_id, request.ctx.account.name)
+        if not erased.ok:
+            return await conversation_page(request, conversation_id, status=502, error=erased.message)
+        kept = ", ".join(erased.data["booking_references"]) or "none"
+        await blocking(
+            audit.write, request.ctx.account.name, "erase", erased.data["reference"], f"bookings kept: {kept}", url=url
+        )
+        return page(request, "erased.html", reference=erased.data["reference"], kept=kept)
+
+    @app.get("/conversations/<conversation_id>/visitor.json")
+    @requires(*CAN_REVEAL)
+    async def export_visitor(request: Request, conversation_id: str) -> HTTPResponse:
+        """The visitor's right of access: everything held about this conversation."""
+        held = await blocking(access.export_visitor, conversation_id, url, settings.tracker_url)
+        await blocking(audit.write, request.ctx.account.name, "export", conversation_id, "visitor data", url=url)
+        return response.json(
+            held,
+            headers={"Content-Disposition": f'attachment; filename="visitor-{safe_file(conversation_id)}.json"'},
+            ensure_ascii=False,
+            indent=2,
+        )
+
         await blocking(
             audit.write, request.ctx.account.name, "retry_delivery", reference, f"{count} deliveries", url=url
         )

@@ -19,6 +19,7 @@ class Outcome:
     ok: bool
     message: str = ""
     body: str = ""
+    data: dict | None = None  # the staff API's JSON answer
 
 
 class AssistantClient:
@@ -32,6 +33,9 @@ class AssistantClient:
 
     async def resume(self, conversation_id: str) -> Outcome:
         return await self._staff("resume", conversation_id, {})
+
+    async def erase(self, conversation_id: str, author: str) -> Outcome:
+        return await self._staff("erase", conversation_id, {"author": author})
 
     async def story(self, conversation_id: str) -> Outcome:
         """Rasa's own test story for the conversation (GET /conversations/<id>/story)."""
@@ -59,7 +63,7 @@ class AssistantClient:
                 body = await reply.json(content_type=None)
                 if reply.status != 200:
                     return Outcome(False, (body or {}).get("error") or f"The assistant answered HTTP {reply.status}.")
-                return Outcome(True)
+                return Outcome(True, data=body)
         except aiohttp.ClientConnectionError:
             return Outcome(False, "The assistant's server is not reachable; nothing was sent. Try again in a minute.")
         except (aiohttp.ClientError, TimeoutError, ValueError):

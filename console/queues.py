@@ -7,13 +7,14 @@ delivery worker's queue, "mark handled" records who followed it up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import records
-from actions.records import Booking, Handoff, OutboxMessage
+from actions.privacy import consent
+from actions.records import Booking, Consent, Handoff, OutboxMessage
 
 PAGE_SIZE = 100
 
@@ -22,6 +23,7 @@ PAGE_SIZE = 100
 class QueueItem:
     record: Booking | Handoff
     deliveries: list[OutboxMessage]
+    consents: list[Consent] = field(default_factory=list)  # the conversation's ledger (bookings)
 
     @property
     def flagged(self) -> bool:
@@ -30,6 +32,8 @@ class QueueItem:
 
     @property
     def delivery_state(self) -> str:
+        if self.record.erased_at is not None:
+            return "personal details erased"
         if not self.deliveries:
             return "stored only (no delivery configured)"
         states = {d.status for d in self.deliveries}
@@ -63,7 +67,7 @@ def queue(db: Session, model: type[Booking] | type[Handoff], kind: str, open_onl
         outbox = select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.idempotency_key.in_(references))
         for message in db.scalars(outbox.order_by(OutboxMessage.id)):
             deliveries[message.idempotency_key].append(message)
-    items = [QueueItem(row, deliveries[row.reference]) for row in rows]
+    items = [QueueItem(row, deliveries[row.reference], _consents(db, row)) for row in rows]
     return sorted(items, key=lambda item: not item.flagged)  # stable: newest first within each group
 
 
@@ -74,8 +78,12 @@ def for_conversation(db: Session, conversation_id: str) -> list[QueueItem]:
             outbox = select(OutboxMessage).where(
                 OutboxMessage.kind == kind, OutboxMessage.idempotency_key == row.reference
             )
-            items.append(QueueItem(row, list(db.scalars(outbox))))
+            items.append(QueueItem(row, list(db.scalars(outbox)), _consents(db, row)))
     return items
+
+
+def _consents(db: Session, record: Booking | Handoff) -> list[Consent]:
+    return consent.ledger(db, record.conversation_id) if isinstance(record, Booking) else []
 
 
 def retry(db: Session, kind: str, reference: str) -> int:

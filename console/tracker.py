@@ -10,22 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import select
 
 from actions import records
+from actions.tracker_store import EVENTS
 from nlp.parse import full_label, selector_ranking
-
-EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,10 @@ from sqlalchemy import bindparam, create_engine, func, insert, select, text, upd
 from sqlalchemy.engine import make_url
 
 from actions import records
+from actions.tracker_store import EVENTS
 from console.conversations import Filters, page_of
 from console.indexer import Indexer
 from console.models import ConversationSummary, ConversationTag
-from console.tracker import EVENTS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "results" / "bench-console.json"

@@ -31,6 +31,8 @@ from actions.booking.validation import (
     parse_window,
 )
 from actions.clinic_config import CLINIC_FACTS
+from actions.privacy import consent
+from actions.privacy.actions import record_consent
 from actions.screening.actions import shareable_screening
 from actions.topics import TOPICS
 
@@ -140,11 +142,19 @@ class ValidateBookingForm(FormValidationAction):
             )
         return {"booking_concern": concern}
 
-    def validate_booking_contact_consent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+    async def validate_booking_contact_consent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if isinstance(value, bool):
+            await record_consent(tracker, consent.CONTACT, value, contact_consent_wording(domain))
         return yes_or_no("booking_contact_consent", value, dispatcher)
 
     def validate_booking_confirmed(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return yes_or_no("booking_confirmed", value, dispatcher)
+
+
+def contact_consent_wording(domain: DomainDict) -> str:
+    """The question exactly as domain.yml words it (the ledger versions it by its text)."""
+    variations = domain.get("responses", {}).get("utter_ask_booking_contact_consent") or [{}]
+    return variations[0].get("text", "")
 
 
 def yes_or_no(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
@@ -252,7 +262,8 @@ def create_booking(tracker: Tracker) -> str:
         db.add(booking)
         db.flush()
         if webhook:
-            records.queue(db, "booking", booking.reference, "webhook", webhook, booking.as_payload())
+            payload = booking.as_payload(consent.ledger(db, tracker.sender_id))
+            records.queue(db, "booking", booking.reference, "webhook", webhook, payload)
         return booking.reference
 
 

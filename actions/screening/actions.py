@@ -21,6 +21,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.privacy import consent
+from actions.privacy.actions import record_consent
 from actions.screening.core import SIDE_INTENTS, ask_next, general_facts, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
@@ -197,9 +199,11 @@ class ValidateScreeningForm(FormValidationAction):
             return []
         return [CONSENT_SLOT, ANSWER_SLOT]
 
-    def validate_screening_consent(
+    async def validate_screening_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, bool):
+            await record_consent(tracker, consent.SCREENING, value, CONSENT_REQUEST)
         if value is True:
             return {CONSENT_SLOT: True, "screening_consent_at": datetime.now(timezone.utc).isoformat()}
         if value is False:

@@ -19,7 +19,7 @@ from console import audit
 from console.conversations import Filters, page_of
 from console.indexer import Indexer
 from console.models import AuditEntry, ConversationSummary, ConversationText
-from console.tracker import EVENTS
+from actions.tracker_store import EVENTS
 from tests.databases import fresh_database
 from tests.support import RunningAssistant
 

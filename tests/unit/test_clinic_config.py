@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.clinic_config import DEFAULT_PATH, ClinicConfigError, ClinicFacts, load_clinic_config
+from actions.clinic_config import DEFAULT_PATH, ClinicConfigError, ClinicFacts, Retention, load_clinic_config
 
 
 @pytest.fixture
@@ -57,6 +57,12 @@ def test_prices_are_listed_with_currency_symbol(clinic_file: Path) -> None:
         ({"prices": []}, "'prices'"),
         ({"prices": [{"item": "Face", "price": "cheap"}]}, "'prices[1].price'"),
         ({"opening_hours": {"monday": "9-6"}}, "'opening_hours.monday'"),
+        ({"retention": 180}, "'retention'"),
+        ({"retention": {"transcript_days": 180}}, "'retention'"),
+        ({"retention": {"transcripts_days": "six months"}}, "'retention.transcripts_days'"),
+        ({"retention": {"transcripts_days": 0}}, "'retention.transcripts_days'"),
+        ({"retention": {"transcripts_days": True}}, "'retention.transcripts_days'"),
+        ({"retention": {"transcripts_days": 365, "bookings_days": 90}}, "'retention.bookings_days'"),
     ],
 )
 def test_bad_values_name_the_key_and_the_fix(clinic_file: Path, changes: dict, named_key: str) -> None:
@@ -65,6 +71,13 @@ def test_bad_values_name_the_key_and_the_fix(clinic_file: Path, changes: dict, n
         load_clinic_config(clinic_file)
     assert named_key in str(raised.value)
     assert "Fix it in clinic.yml" in str(raised.value)
+
+
+def test_retention_is_read_and_defaults_when_left_out(clinic_file: Path) -> None:
+    edit(clinic_file, retention={"transcripts_days": 30})
+    assert load_clinic_config(clinic_file).retention == Retention(transcripts_days=30, bookings_days=730)
+    edit(clinic_file, retention=None)
+    assert load_clinic_config(clinic_file).retention == Retention(180, 730)
 
 
 def test_closing_before_opening_is_rejected(clinic_file: Path) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -70,8 +71,12 @@ def test_delivered_message_is_signed_and_keyed(database: str, receiver: WebhookR
     reference = queue_booking(database, receiver)
     assert delivery.deliver_due(url=database) == 1
     [received] = receiver.received
-    expected = "sha256=" + hmac.new(SECRET.encode(), received.body, hashlib.sha256).hexdigest()
-    assert received.headers["X-Signature-256"] == expected
+    timestamp = received.headers["X-Signature-Timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60
+    signed = timestamp.encode() + b"." + received.body
+    assert (
+        received.headers["X-Signature-256"] == "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    )
     assert received.headers["Idempotency-Key"] == reference
     assert json.loads(received.body)["reference"] == reference
     assert outbox_row(database, reference).status == "delivered"
@@ -106,8 +111,12 @@ def test_server_errors_are_retried_and_refusals_are_not(
     assert booking.needs_staff is (not retried)
 
 
-def test_signature_helper_matches_hmac_sha256() -> None:
-    assert delivery.sign(b"{}", "k") == "sha256=" + hmac.new(b"k", b"{}", hashlib.sha256).hexdigest()
+def test_signature_covers_the_timestamp_so_an_old_request_cannot_be_re_dated() -> None:
+    assert (
+        delivery.sign(b"{}", "k", 1700000000)
+        == "sha256=" + hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    )
+    assert delivery.sign(b"{}", "k", 1700000000) != delivery.sign(b"{}", "k", 1700000001)
 
 
 def test_staff_email_goes_through_a_real_smtp_server(database: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,23 +1,35 @@
-"""Rasa's REST and socket.io channels, with the reply guard around every turn.
+"""Rasa's REST and socket.io channels, with the reply guard around every turn and rate limits.
 
 They keep Rasa's names ("rest", "socketio"), so URLs, the tracker's `input_channel` and
-channel-specific responses stay exactly as Rasa documents them.
+channel-specific responses stay exactly as Rasa documents them. A message over the per-client
+or per-conversation limit (channels/rate_limit.py) is refused before Rasa sees it: it runs
+no turn and is not stored.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
 from channels.erasure import CompletingErasures
+from channels.rate_limit import (
+    SLOW_DOWN,
+    client_address,
+    retry_after,
+    socket_client_address,
+    trust_proxies,
+    visitor_limits,
+)
 from channels.reply_guard import ActionServerProbe, PausedConversations, ReplyGuard
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
@@ -35,6 +47,7 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
         probe.attach(app)
         paused.attach(app)
         erasures.attach(app)
+        trust_proxies(app)
 
     return blueprint
 
@@ -63,23 +76,94 @@ def rest_refusal(request: Request) -> HTTPResponse | None:
     return None
 
 
+def too_fast(wait_seconds: float) -> HTTPResponse | None:
+    """429 with Retry-After for a message over a rate limit; None when it may go ahead."""
+    if not wait_seconds:
+        return None
+    seconds = retry_after(wait_seconds)
+    return response.json(
+        {"error": f"Too many messages: please slow down and try again in {seconds} seconds."},
+        status=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 class RestChannel(RestInput):
     """`POST /webhooks/rest/webhook`, answered with the bot's messages as a JSON list."""
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         blueprint = guarded(super().blueprint, on_new_message)
+        limits = visitor_limits()
 
         @blueprint.middleware("request")
-        async def check_body(request: Request) -> HTTPResponse | None:
-            if request.method == "POST" and request.path.endswith("/webhook"):
-                return rest_refusal(request)
-            return None
+        async def check_request(request: Request) -> HTTPResponse | None:
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            # The client's limit first (before reading the body), then the body, then the conversation's.
+            refusal = too_fast(limits.wait_for_client(client_address(request))) or rest_refusal(request)
+            return refusal or too_fast(limits.wait_for_conversation(self.name(), request.json["sender"]))
 
         return blueprint
 
 
 class SocketIOChannel(SocketIOInput):
-    """The socket.io endpoint the web chat page talks to."""
+    """The socket.io endpoint the web chat page talks to.
+
+    Rasa's own blueprint is rebuilt here (same events, same rooms) because every check has
+    to happen before its handler runs: the rate limits need the client's address, which only
+    the connection knows.
+    """
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return guarded(super().blueprint, on_new_message)
+        return guarded(self._blueprint, on_new_message)
+
+    def _blueprint(self, handler: Handler) -> Blueprint:
+        # cors_allowed_origins=[] as in Rasa: engine.io leaves origins unchecked.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio  # get_output_channel() sends staff replies through it
+        limits = visitor_limits()
+        namespace = self.namespace
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            if self.jwt_key and not self._valid_token(auth):
+                return False
+            await sio.save_session(sid, {"client": socket_client_address(environ)}, namespace=namespace)
+            return True
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not session_id:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def user_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return
+            sender_id = data.get("session_id") if self.session_persistence else sid
+            if not isinstance(sender_id, str) or not sender_id:
+                return
+            session = await sio.get_session(sid, namespace=namespace)
+            wait = limits.wait_for_client(session.get("client", "unknown")) or limits.wait_for_conversation(
+                self.name(), sender_id
+            )
+            if wait:  # no turn: the visitor is asked to slow down, on this socket only
+                await sio.emit(self.bot_message_evt, {"text": SLOW_DOWN}, room=sid, namespace=namespace)
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            await handler(UserMessage(data["message"], output, sender_id, input_channel=self.name()))
+
+        return blueprint
+
+    def _valid_token(self, auth: dict | None) -> bool:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))

@@ -29,6 +29,7 @@ from actions import records
 from actions.clinic_config import CLINIC_FACTS
 from actions.privacy import access
 from actions.records import Booking, Handoff
+from channels.rate_limit import LOGIN, Limit, RateLimiter, client_address, retry_after, trust_proxies
 from console import accounts, audit, conversations, dashboard, export, queues, tracker
 from console.assistant import AssistantClient
 from console.indexer import Indexer
@@ -108,6 +109,10 @@ def requires(*roles: str):
 def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "text"
+    trust_proxies(app)
+    # Login attempts per client address, before any account is looked at: guessing across many
+    # names is slowed down too, and refused attempts never count towards an account's lock-out.
+    logins = RateLimiter(Limit.from_environment("login", LOGIN))
     sessions = Sessions(settings.secret, int(settings.session_hours * 3600))
     jinja = templates()
     indexer = Indexer(settings.tracker_url, settings.records_url)
@@ -185,6 +190,12 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
 
     @app.post("/login")
     async def do_login(request: Request) -> HTTPResponse:
+        if wait := logins.take(client_address(request)):
+            seconds = retry_after(wait)
+            error = f"Too many login attempts from your address: please wait {seconds} seconds and try again."
+            reply = login_page(request, 429, error=error)
+            reply.headers["Retry-After"] = str(seconds)
+            return reply
         form = request.form or {}
         if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
             return login_page(request, 403, error="The login form was out of date; please try again.")

@@ -6,7 +6,6 @@ copy of clinic.yml and their own SQLite tracker store, so tests can change both 
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import WebhookReceiver
-from tests.support import API_TOKEN, STAFF_TOKEN, WEBHOOK_SECRET, WHATSAPP, RunningAssistant
+from tests.support import UNLIMITED, WEBHOOK_SECRET, WHATSAPP, RunningAssistant, running_assistant
 from tests.whatsapp.simulator import GraphSimulator
 from tools.model import model_path
-from tools.servers import PROJECT_ROOT, AssistantServers, StartupError, free_port
+from tools.servers import free_port
 
 
 @pytest.fixture(scope="session")
@@ -66,51 +65,20 @@ def assistant(
     staff_inbox: WebhookReceiver,
     meta: GraphSimulator,
 ) -> Iterator[RunningAssistant]:
-    work = tmp_path_factory.mktemp("assistant")
-    clinic_file = work / "clinic.yml"
-    shutil.copy(PROJECT_ROOT / "clinic.yml", clinic_file)
-    tracker_db = work / "tracker.db"
-    action_port = free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n",
-        encoding="utf-8",
-    )
-    log_file = work / "servers.log"
-    with log_file.open("wb") as log:
-        servers = AssistantServers(
-            model=trained_model,
-            endpoints=endpoints,
-            rasa_port=free_port(),
-            action_port=action_port,
-            console_port=free_port(),
-            auth_token=API_TOKEN,
-            log=log,
-            extra_env={
-                "CLINIC_CONFIG": str(clinic_file),
-                "DATABASE_URL": f"sqlite:///{work / 'clinic.db'}",
-                "BOOKING_WEBHOOK_URL": booking_system.url,
-                "BOOKING_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STAFF_WEBHOOK_URL": staff_inbox.url,
-                "STAFF_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STAFF_TOKEN": STAFF_TOKEN,
-                "DELIVERY_POLL_SECONDS": "0.3",
-                **WHATSAPP,
-                "WHATSAPP_API_BASE": meta.api_base,
-                "WHATSAPP_RETRY_SECONDS": "0.3",
-                "CONSOLE_SECRET": "console-test-secret",
-            },
-        )
-        try:
-            servers.start()
-        except StartupError as error:
-            pytest.fail(f"{error}\n--- server log ---\n{log_file.read_text(errors='replace')[-5000:]}")
-        meta.webhook_url = f"{servers.url}/webhooks/whatsapp/webhook"
-        try:
-            yield RunningAssistant(servers, clinic_file, tracker_db, log_file, work / "clinic.db")
-        finally:
-            servers.stop()
+    extra_env = {
+        "BOOKING_WEBHOOK_URL": booking_system.url,
+        "BOOKING_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STAFF_WEBHOOK_URL": staff_inbox.url,
+        "STAFF_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "DELIVERY_POLL_SECONDS": "0.3",
+        **WHATSAPP,
+        "WHATSAPP_API_BASE": meta.api_base,
+        "WHATSAPP_RETRY_SECONDS": "0.3",
+        **UNLIMITED,
+    }
+    with running_assistant(trained_model, tmp_path_factory.mktemp("assistant"), extra_env) as running:
+        meta.webhook_url = f"{running.url}/webhooks/whatsapp/webhook"
+        yield running
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@
 A POST is answered as soon as its signature is checked and its message ids are stored;
 the turn runs afterwards. Meta retries slow answers for days, so a turn inside the request
 would bring duplicates; the stored id (a unique key) turns every redelivery into a no-op.
-Turns for one visitor run one after another, in the order Meta delivered them.
+Turns for one visitor run one after another, in the order Meta delivered them. A visitor over
+the per-conversation rate limit gets no turn for the extra messages, only a "please wait a
+moment" (once a minute at most); Meta still gets its 200 at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.rate_limit import NOTICE, SLOW_DOWN, RateLimiter, visitor_limits
 from channels.web import guarded
 from channels.whatsapp import store
 from channels.whatsapp.courier import Courier
@@ -105,14 +108,27 @@ class Conversations:
         self._running = asyncio.Semaphore(TURNS_AT_ONCE)
         self._app: Sanic | None = None
         self._receipts: set[asyncio.Task] = set()
+        self._limits = visitor_limits()
+        self._notices = RateLimiter(NOTICE)
 
     def attach(self, app: Sanic) -> None:
         self._app = app
 
-    def schedule(self, message: InboundMessage, recovered: bool = False) -> None:
+    def arrive(self, message: InboundMessage) -> None:
+        """A new message from Meta: its turn is scheduled, unless its visitor is over the rate limit.
+
+        STOP and START always get through (the law and Meta require honouring them), and so do
+        reactions and notices, which run no turn anyway.
+        """
+        command = command_in(message.text) if message.kind == "text" else ""
+        exempt = message.kind == "ignored" or bool(OPT_OUT.match(command) or OPT_IN.match(command))
+        over_limit = not exempt and self._limits.wait_for_conversation(CHANNEL_NAME, message.conversation_id) > 0
+        self.schedule(message, over_limit=over_limit)
+
+    def schedule(self, message: InboundMessage, recovered: bool = False, over_limit: bool = False) -> None:
         key = message.conversation_id
         previous = self._tails.get(key)
-        task = asyncio.create_task(self._after(previous, message, recovered))
+        task = asyncio.create_task(self._after(previous, message, recovered, over_limit))
         self._tails[key] = task
         task.add_done_callback(lambda done: self._tails.pop(key, None) if self._tails.get(key) is done else None)
 
@@ -133,15 +149,29 @@ class Conversations:
             except Exception:
                 logger.exception("Sweeping unanswered WhatsApp messages failed; trying again later")
 
-    async def _after(self, previous: asyncio.Task | None, message: InboundMessage, recovered: bool) -> None:
+    async def _after(
+        self, previous: asyncio.Task | None, message: InboundMessage, recovered: bool, over_limit: bool = False
+    ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
         try:
-            async with self._running:
-                await self.run(message, recovered)
+            if over_limit:
+                await self._slow_down(message)
+            else:
+                async with self._running:
+                    await self.run(message, recovered)
             await self._courier.deliver(message.conversation_id)
         except Exception:
             logger.exception("WhatsApp message %s could not be answered", message.message_id)
+
+    async def _slow_down(self, message: InboundMessage) -> None:
+        """No turn and nothing in the transcript; the stored copy is dropped. The visitor hears
+        "please wait a moment" at most once a minute, so a flood costs Meta sends only once."""
+        if self._notices.allows(message.conversation_id):
+            outgoing = [text_message(SLOW_DOWN)]
+            await asyncio.to_thread(store.queue, message.conversation_id, outgoing, answering=message.message_id)
+        else:
+            await asyncio.to_thread(store.finish, message.message_id)
 
     async def run(self, message: InboundMessage, recovered: bool = False) -> None:
         if not await asyncio.to_thread(store.claim, message.message_id):
@@ -268,7 +298,7 @@ class WhatsAppInput(InputChannel):
             for error in notification.errors:
                 logger.error("WhatsApp reported an error: %s", error)
             for message in await asyncio.to_thread(store.record_arrivals, notification):
-                conversations.schedule(message)
+                conversations.arrive(message)
             return response.text("OK")
 
         @webhook.listener("after_server_start")

@@ -208,12 +208,14 @@ def _delete_console_rows(db: Session, conversation_id: str) -> dict[str, int]:
 
 
 def _finish_whatsapp(db: Session, conversation_id: str, completed_at: datetime) -> bool:
-    """Removes the WhatsApp rows of messages sent before the erasure; True once none is left to send.
+    """Removes the WhatsApp rows of the erased conversation, its last replies included (queued
+    just after the erasure); True once none is left to send.
 
     A visitor who writes again afterwards starts a new conversation: what they send from then
     on is new data and stays.
     """
-    before = WhatsAppOutbound.conversation_id == conversation_id, WhatsAppOutbound.created_at <= completed_at
+    last_reply = completed_at + LAST_REPLY_QUEUED_WITHIN
+    before = WhatsAppOutbound.conversation_id == conversation_id, WhatsAppOutbound.created_at <= last_reply
     sent = select(WhatsAppOutbound.message_id).where(*before, WhatsAppOutbound.message_id.is_not(None))
     _delete(db, WhatsAppStatus, WhatsAppStatus.message_id.in_(sent))
     _delete(db, WhatsAppOutbound, *before, WhatsAppOutbound.state != "pending")

@@ -53,6 +53,9 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
 
 
 MAX_BODY_BYTES = 64 * 1024
+# A socket.io request (one or more packets) over this is refused by engine.io before it is
+# decoded, and that connection is closed: Rasa's handler never sees it.
+MAX_SOCKET_BYTES = MAX_BODY_BYTES
 MAX_SENDER_CHARS = 255  # the tracker store's sender_id column
 REST_BODY = 'Send a JSON object: {"sender": "<conversation id>", "message": "<text>"}.'
 
@@ -110,8 +113,8 @@ class SocketIOChannel(SocketIOInput):
     """The socket.io endpoint the web chat page talks to.
 
     Rasa's own blueprint is rebuilt here (same events, same rooms) because every check has
-    to happen before its handler runs: the rate limits need the client's address, which only
-    the connection knows.
+    to happen before its handler runs: the size limit is engine.io's, set where the server is
+    created, and the rate limits need the client's address, which only the connection knows.
     """
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
@@ -119,7 +122,7 @@ class SocketIOChannel(SocketIOInput):
 
     def _blueprint(self, handler: Handler) -> Blueprint:
         # cors_allowed_origins=[] as in Rasa: engine.io leaves origins unchecked.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_SOCKET_BYTES)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio  # get_output_channel() sends staff replies through it
         limits = visitor_limits()

@@ -9,7 +9,6 @@ no turn and is not stored.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from channels.rate_limit import (
     visitor_limits,
 )
 from channels.reply_guard import ActionServerProbe, PausedConversations, ReplyGuard
+from channels.web_sessions import SessionIds
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -57,6 +57,7 @@ MAX_BODY_BYTES = 64 * 1024
 # decoded, and that connection is closed: Rasa's handler never sees it.
 MAX_SOCKET_BYTES = MAX_BODY_BYTES
 MAX_SENDER_CHARS = 255  # the tracker store's sender_id column
+GREETING = "/greet"  # the web chat's first turn: the server greets each new conversation
 REST_BODY = 'Send a JSON object: {"sender": "<conversation id>", "message": "<text>"}.'
 
 
@@ -112,10 +113,23 @@ class RestChannel(RestInput):
 class SocketIOChannel(SocketIOInput):
     """The socket.io endpoint the web chat page talks to.
 
-    Rasa's own blueprint is rebuilt here (same events, same rooms) because every check has
-    to happen before its handler runs: the size limit is engine.io's, set where the server is
-    created, and the rate limits need the client's address, which only the connection knows.
+    Rasa's own blueprint is rebuilt here (same events and rooms) because every check has to
+    happen before its handler runs: the size limit is engine.io's, set where the server is
+    created; the rate limits need the client's address, which only the connection knows; and
+    the conversation is the one the server gave this connection, never one the client names.
+
+        session_request {"session_id": <stored id or null>}
+            The server answers `session_confirm` with the id to use: the stored one if this
+            server issued it (channels/web_sessions.py), else a new one, and greets a new
+            visitor. The connection joins that id's room, where replies (and staff's) go.
+        user_uttered {"message": <text>}
+            A turn in the connection's conversation; a `session_id` in it is ignored, and
+            so is Rasa's client-set metadata (nothing a browser makes up is stored).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_ids = SessionIds.from_environment()
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         return guarded(self._blueprint, on_new_message)
@@ -139,31 +153,40 @@ class SocketIOChannel(SocketIOInput):
             await sio.save_session(sid, {"client": socket_client_address(environ)}, namespace=namespace)
             return True
 
+        async def slow_down(sid: str) -> None:
+            """No turn: the visitor is asked to slow down, on this connection only."""
+            await sio.emit(self.bot_message_evt, {"text": SLOW_DOWN}, room=sid, namespace=namespace)
+
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not session_id:
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                sio.enter_room(sid, session_id, namespace=namespace)
+            session = await sio.get_session(sid, namespace=namespace)
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            is_new = not self.session_ids.issued(asked)
+            if is_new and limits.wait_for_client(session["client"]):  # each new one is a turn
+                await slow_down(sid)
+                return
+            session_id = self.session_ids.issue() if is_new else asked
+            for room in sio.rooms(sid, namespace=namespace):
+                if room != sid:  # a connection speaks for one conversation at a time
+                    sio.leave_room(sid, room, namespace=namespace)
+            sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.save_session(sid, {**session, "session_id": session_id}, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            if is_new:
+                output = SocketIOOutput(sio, self.bot_message_evt)
+                await handler(UserMessage(GREETING, output, session_id, input_channel=self.name()))
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def user_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-                return
-            sender_id = data.get("session_id") if self.session_persistence else sid
-            if not isinstance(sender_id, str) or not sender_id:
-                return
             session = await sio.get_session(sid, namespace=namespace)
-            wait = limits.wait_for_client(session.get("client", "unknown")) or limits.wait_for_conversation(
-                self.name(), sender_id
-            )
-            if wait:  # no turn: the visitor is asked to slow down, on this socket only
-                await sio.emit(self.bot_message_evt, {"text": SLOW_DOWN}, room=sid, namespace=namespace)
+            session_id = session.get("session_id")
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str) or not session_id:
+                return  # the page always asks for a session first
+            if limits.wait_for_client(session["client"]) or limits.wait_for_conversation(self.name(), session_id):
+                await slow_down(sid)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await handler(UserMessage(data["message"], output, sender_id, input_channel=self.name()))
+            await handler(UserMessage(data["message"], output, session_id, input_channel=self.name()))
 
         return blueprint
 

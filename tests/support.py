@@ -102,6 +102,7 @@ def running_assistant(model: Path, work: Path, extra_env: dict[str, str]) -> Ite
                 "DATABASE_URL": f"sqlite:///{work / 'clinic.db'}",
                 "STAFF_TOKEN": STAFF_TOKEN,
                 "CONSOLE_SECRET": "console-test-secret",
+                "WEBCHAT_SECRET": "webchat-test-secret",
                 **extra_env,
             },
         )
@@ -148,16 +149,20 @@ class WebChatVisitor:
         self.session_id = session_id
 
     def start(self, session_id: object = None) -> str:
-        """Asks for a session (with a stored id, or none)."""
+        """Asks for a session (with a stored id, or none); a new one is greeted, and that is awaited."""
         self.session_id = None
+        before = len(self.heard)
         self.sio.emit("session_request", {"session_id": session_id})
         wait_for(lambda: self.session_id is not None, "no session_confirm")
+        if self.session_id != session_id:
+            wait_for(lambda: len(self.heard) > before, "a new conversation starts with a greeting")
+            self.quiet()
         return self.session_id
 
-    def says(self, text: str, timeout: float = 30) -> list[dict]:
+    def says(self, text: str, timeout: float = 30, **extra: object) -> list[dict]:
         """What the assistant sent back: everything until it has been quiet for a second."""
         before = len(self.heard)
-        self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        self.sio.emit("user_uttered", {"message": text, **extra})
         wait_for(lambda: len(self.heard) > before, f"no answer to {text!r}", timeout)
         self.quiet()
         return self.heard[before:]

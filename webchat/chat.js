@@ -1,12 +1,13 @@
-// Web chat for the clinic assistant: talks socket.io to Rasa's socketio channel.
-// The session id lives in localStorage so a reload continues the same conversation, and the
-// transcript shown on screen is kept there too (capped) so the visitor sees what was said.
+// Web chat for the clinic assistant: talks socket.io to the Rasa server's socketio channel.
+// The server issues the session id (the only key to the conversation) and greets a new visitor.
+// localStorage keeps that id and nothing else, so a reload continues the same conversation,
+// but what was said is never left on the device: after a reload the page starts empty, with a
+// line saying the conversation continues.
 (function () {
   "use strict";
 
   var SESSION_KEY = "clinic-chat-session";
-  var HISTORY_KEY = "clinic-chat-history";
-  var HISTORY_LIMIT = 200;
+  var OLD_HISTORY_KEY = "clinic-chat-history"; // earlier versions kept the transcript here
   var TYPING_TIMEOUT_MS = 20000;
 
   var log = document.getElementById("log");
@@ -15,28 +16,14 @@
   var statusLine = document.getElementById("status");
   var restart = document.getElementById("restart");
 
+  localStorage.removeItem(OLD_HISTORY_KEY);
   var sessionId = localStorage.getItem(SESSION_KEY);
-  var history = loadHistory();
   var typingItem = null;
   var typingTimer = null;
 
   // Long-polling only: Rasa 3.6 runs on Sanic 21.12, whose websocket handling the
   // engine.io Sanic driver does not support (the upgrade fails on every attempt).
   var socket = io(window.location.origin, { path: "/socket.io", transports: ["polling"] });
-
-  function loadHistory() {
-    try {
-      return JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]");
-    } catch (e) {
-      return [];
-    }
-  }
-
-  function remember(entry) {
-    history.push(entry);
-    if (history.length > HISTORY_LIMIT) history = history.slice(-HISTORY_LIMIT);
-    localStorage.setItem(HISTORY_KEY, JSON.stringify(history));
-  }
 
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
@@ -72,14 +59,20 @@
     scrollToEnd();
   }
 
-  function showReplies(replies, answered) {
+  function showNote(text) {
+    var item = document.createElement("li");
+    item.className = "note";
+    item.textContent = text;
+    log.insertBefore(item, typingItem);
+  }
+
+  function showReplies(replies) {
     var item = document.createElement("li");
     item.className = "replies";
     replies.forEach(function (reply) {
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = reply.title;
-      button.disabled = answered;
       button.addEventListener("click", function () {
         markRepliesAnswered();
         send(reply.payload, reply.title);
@@ -94,8 +87,6 @@
   // question would otherwise answer a question the assistant is no longer asking.
   function markRepliesAnswered() {
     log.querySelectorAll(".replies button").forEach(function (b) { b.disabled = true; });
-    history.forEach(function (entry) { if (entry.replies) entry.answered = true; });
-    localStorage.setItem(HISTORY_KEY, JSON.stringify(history));
   }
 
   function showTyping() {
@@ -121,20 +112,11 @@
     statusLine.hidden = !text;
   }
 
+  // The server knows which conversation this connection belongs to: only the text is sent.
   function send(payload, shownText) {
-    if (shownText) {
-      showMessage("user", shownText);
-      remember({ sender: "user", text: shownText });
-    }
-    socket.emit("user_uttered", { message: payload, session_id: sessionId });
+    showMessage("user", shownText);
+    socket.emit("user_uttered", { message: payload });
     showTyping();
-  }
-
-  function replay() {
-    history.forEach(function (entry) {
-      if (entry.replies) showReplies(entry.replies, entry.answered);
-      else showMessage(entry.sender, entry.text);
-    });
   }
 
   socket.on("connect", function () {
@@ -142,24 +124,22 @@
     socket.emit("session_request", { session_id: sessionId });
   });
 
+  // The stored id if the server issued it, else a new conversation (the server greets it).
   socket.on("session_confirm", function (confirmedId) {
-    var isNew = confirmedId !== sessionId;
+    var continued = confirmedId === sessionId;
+    if (continued && !log.querySelector(".msg, .note")) {
+      showNote("Welcome back: your conversation continues. Earlier messages aren't shown again, so they don't stay on this device.");
+    }
+    if (!continued) showTyping();
     sessionId = confirmedId;
     localStorage.setItem(SESSION_KEY, sessionId);
-    if (isNew && history.length === 0) send("/greet");
   });
 
   socket.on("bot_uttered", function (message) {
     hideTyping();
-    if (message.text) {
-      showMessage("bot", message.text);
-      remember({ sender: "bot", text: message.text });
-    }
+    if (message.text) showMessage("bot", message.text);
     var replies = message.quick_replies || message.buttons;
-    if (replies && replies.length) {
-      showReplies(replies, false);
-      remember({ replies: replies, answered: false });
-    }
+    if (replies && replies.length) showReplies(replies);
     if (message.attachment && message.attachment.payload && message.attachment.payload.src) {
       showMessage("bot", message.attachment.payload.src);
     }
@@ -185,10 +165,8 @@
 
   restart.addEventListener("click", function () {
     localStorage.removeItem(SESSION_KEY);
-    localStorage.removeItem(HISTORY_KEY);
     window.location.reload();
   });
 
-  replay();
   input.focus();
 })();

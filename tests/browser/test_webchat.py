@@ -72,15 +72,23 @@ def test_reload_continues_the_same_conversation(page: Page, assistant: RunningAs
     expect(bot_messages(page).last).to_contain_text("not a person")
     session_id = page.evaluate("localStorage.getItem('clinic-chat-session')")
 
+    # The device keeps the server-issued id and nothing else: no word of the conversation.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{22}", session_id)
+    assert page.evaluate("Object.keys(localStorage)") == ["clinic-chat-session"]
+
     page.reload()
-    expect(page.locator(".msg--user")).to_have_text(["You: are you a bot?"])  # history is back
+    expect(page.locator(".note")).to_contain_text("your conversation continues")
+    expect(page.locator(".msg")).to_have_count(0)  # nothing was kept to show again, and no second greeting
     page.get_by_label("Your message").fill("where are you?")
     page.keyboard.press("Enter")
     expect(bot_messages(page).filter(has_text="Opening hours:")).to_have_count(1)
 
+    assert page.evaluate("Object.keys(localStorage)") == ["clinic-chat-session"]
     assert page.evaluate("localStorage.getItem('clinic-chat-session')") == session_id
-    said = [e["text"] for e in assistant.tracker(session_id)["events"] if e["event"] == "user"]
-    assert said[-2:] == ["are you a bot?", "where are you?"], "both messages are in one server-side conversation"
+    events = assistant.tracker(session_id)["events"]
+    said = [e["text"] for e in events if e["event"] == "user"]
+    assert said == ["/greet", "are you a bot?", "where are you?"], "one server-side conversation"
+    assert [e["event"] for e in events].count("session_started") == 1
 
 
 def test_booking_on_the_web_chat_arrives_once_signed_after_an_outage(

@@ -127,7 +127,7 @@ def test_socketio_messages_over_the_limit_get_a_polite_reply_and_no_turn(limited
         texts = [[m.get("text") for m in answer] for answer in answers]
         assert all(SLOW_DOWN not in answer for answer in texts[:CONVERSATION_BURST]), texts
         assert texts[CONVERSATION_BURST:] == [[SLOW_DOWN], [SLOW_DOWN]], "told to slow down, and nothing else"
-        assert said(limited, session_id) == [f"is it painful? ({n})" for n in range(CONVERSATION_BURST)]
+        assert said(limited, session_id) == ["/greet"] + [f"is it painful? ({n})" for n in range(CONVERSATION_BURST)]
     finally:
         visitor.close()
 

@@ -6,7 +6,8 @@ the action server (Rasa logs it and carries on silently). The guard watches each
 output; after a silent turn it acknowledges a paused conversation once ("a member of our
 team will reply"), or apologises if the action server is down. Only silent turns pay for
 these checks. A message longer than MAX_MESSAGE_CHARS gets a polite reply and no turn, so
-nothing of it is stored.
+nothing of it is stored. A message starting with "/" is a command only if it is an offered
+button's payload (channels/commands.py); otherwise Rasa gets it as text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationPaused
 from sanic import Sanic
+
+from channels.commands import OfferedCommands
 
 logger = logging.getLogger(__name__)
 
@@ -119,15 +122,23 @@ class PausedConversations:
 class ReplyGuard:
     """Wraps Rasa's message handler and answers for the turns that would stay silent."""
 
-    def __init__(self, handler: MessageHandler, probe: ActionServerProbe, paused: PausedConversations) -> None:
+    def __init__(
+        self,
+        handler: MessageHandler,
+        probe: ActionServerProbe,
+        paused: PausedConversations,
+        commands: OfferedCommands,
+    ) -> None:
         self._handler = handler
         self._probe = probe
         self._paused = paused
+        self._commands = commands
 
     async def __call__(self, message: UserMessage) -> None:
         if len(message.text or "") > MAX_MESSAGE_CHARS:  # answered without a turn: nothing is stored
             await message.output_channel.send_response(message.sender_id, {"text": TOO_LONG})
             return
+        await self._commands.admit(message)
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
         await self._handler(message)

@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from channels.commands import OfferedCommands, ServerCommand
 from channels.erasure import CompletingErasures
 from channels.rate_limit import (
     SLOW_DOWN,
@@ -40,13 +41,15 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
     probe = ActionServerProbe()
     paused = PausedConversations()
     erasures = CompletingErasures(on_new_message)
-    blueprint = blueprint_factory(ReplyGuard(erasures, probe, paused))
+    commands = OfferedCommands()
+    blueprint = blueprint_factory(ReplyGuard(erasures, probe, paused, commands))
 
     @blueprint.listener("before_server_start")
     async def attach_to_server(app: Sanic, _loop: Any) -> None:
         probe.attach(app)
         paused.attach(app)
         erasures.attach(app)
+        commands.attach(app)
         trust_proxies(app)
 
     return blueprint
@@ -174,7 +177,7 @@ class SocketIOChannel(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             if is_new:
                 output = SocketIOOutput(sio, self.bot_message_evt)
-                await handler(UserMessage(GREETING, output, session_id, input_channel=self.name()))
+                await handler(ServerCommand(GREETING, output, session_id, input_channel=self.name()))
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def user_message(sid: str, data: Any) -> None:

@@ -29,6 +29,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.commands import ServerCommand
 from channels.rate_limit import NOTICE, SLOW_DOWN, RateLimiter, visitor_limits
 from channels.web import guarded
 from channels.whatsapp import store
@@ -203,19 +204,22 @@ class Conversations:
         else:
             if opted_out:
                 await asyncio.to_thread(store.set_opted_out, key, False)
-            await self._turn(message, GREETING_INTENT if opting_in else await self._text_for_rasa(message))
+            if opting_in or message.kind == "media":  # the channel's own commands, not the visitor's text
+                await self._turn(message, GREETING_INTENT if opting_in else MEDIA_INTENT, command=True)
+            else:
+                await self._turn(message, await self._text_for_rasa(message))
 
     async def _text_for_rasa(self, message: InboundMessage) -> str:
-        if message.kind == "media":
-            return MEDIA_INTENT
+        """The typed text, a numbered menu's payload, or the chosen button's (an offered one is a
+        command: channels/commands.py)."""
         if message.kind == "text":
             return await asyncio.to_thread(store.menu_choice, message.conversation_id, message.text) or message.text
         return message.text
 
-    async def _turn(self, message: InboundMessage, text: str) -> None:
+    async def _turn(self, message: InboundMessage, text: str, command: bool = False) -> None:
         output = TurnOutput()
         await self._handler(
-            UserMessage(
+            (ServerCommand if command else UserMessage)(
                 text,
                 output,
                 message.conversation_id,

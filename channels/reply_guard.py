@@ -22,6 +22,7 @@ from rasa.shared.core.events import BotUttered, ConversationPaused
 from sanic import Sanic
 
 from channels.commands import OfferedCommands
+from channels.redact import conversation_ref
 
 logger = logging.getLogger(__name__)
 
@@ -147,5 +148,5 @@ class ReplyGuard:
         if await self._paused.acknowledge(message.sender_id, counter):
             return
         if not await self._probe.is_up():
-            logger.warning("Action server unreachable; apologised to %s", message.sender_id)
+            logger.warning("Action server unreachable; apologised to %s", conversation_ref(message.sender_id))
             await counter.send_response(message.sender_id, {"text": APOLOGY})

@@ -30,6 +30,7 @@ from channels.rate_limit import (
     trust_proxies,
     visitor_limits,
 )
+from channels.redact import redact_server_logs
 from channels.reply_guard import ActionServerProbe, PausedConversations, ReplyGuard
 from channels.web_sessions import SessionIds
 
@@ -51,6 +52,7 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
         erasures.attach(app)
         commands.attach(app)
         trust_proxies(app)
+        redact_server_logs()
 
     return blueprint
 

@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from channels.commands import ServerCommand
 from channels.rate_limit import NOTICE, SLOW_DOWN, RateLimiter, visitor_limits
+from channels.redact import conversation_ref
 from channels.web import guarded
 from channels.whatsapp import store
 from channels.whatsapp.courier import Courier
@@ -199,7 +200,7 @@ class Conversations:
                 store.queue, key, [text_message(STOP_CONFIRMATION)], answering=message.message_id, confirmation=True
             )
         elif opted_out and not opting_in:
-            logger.info("A WhatsApp visitor who sent STOP wrote again; not answered (conversation %s)", key)
+            logger.info("A WhatsApp visitor who sent STOP wrote again; not answered (%s)", conversation_ref(key))
             await asyncio.to_thread(store.finish, message.message_id)
         else:
             if opted_out:
@@ -299,8 +300,8 @@ class WhatsAppInput(InputChannel):
                 notification = parse_notification(json.loads(request.body))
             except ValueError:
                 return response.text("The body is not JSON.", status=400)
-            for error in notification.errors:
-                logger.error("WhatsApp reported an error: %s", error)
+            for error in notification.errors:  # its details can quote the visitor's message: code and title only
+                logger.error("WhatsApp reported an error: %s %s", error.get("code"), error.get("title"))
             for message in await asyncio.to_thread(store.record_arrivals, notification):
                 conversations.arrive(message)
             return response.text("OK")

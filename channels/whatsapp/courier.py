@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 
 from actions.records import WhatsAppContact, utcnow
+from channels.redact import conversation_ref
 from channels.whatsapp import store
 from channels.whatsapp.graph import WINDOW_CLOSED_CODE, GraphClient, GraphError
 
@@ -60,10 +61,12 @@ class Courier:
                 delay = MAX_RETRY_DELAY if error.setup_problem else retry_delay(attempts)
                 log = logger.error if error.setup_problem else logger.warning
                 hint = " Check WHATSAPP_ACCESS_TOKEN and the app's permissions." if error.setup_problem else ""
-                log("WhatsApp send to %s will be retried in %s: %s.%s", contact.conversation_id, delay, error, hint)
+                who = conversation_ref(contact.conversation_id)
+                log("WhatsApp send to %s will be retried in %s: %s.%s", who, delay, error, hint)
                 await asyncio.to_thread(store.mark_retry, outbound_id, delay, str(error), error.code)
                 return False
-            logger.error("WhatsApp send to %s failed (Meta error %s): %s", contact.conversation_id, error.code, error)
+            who = conversation_ref(contact.conversation_id)
+            logger.error("WhatsApp send to %s failed (Meta error %s): %s", who, error.code, error)
             await asyncio.to_thread(store.mark_failed, outbound_id, str(error), error.code)
             return True
         await asyncio.to_thread(store.mark_sent, outbound_id, message_id)
@@ -82,4 +85,6 @@ class Courier:
                 try:
                     await self.deliver(conversation_id)
                 except Exception:  # one conversation's trouble must not hold up the others
-                    logger.exception("Delivering WhatsApp messages to %s failed; will try again", conversation_id)
+                    logger.exception(
+                        "Delivering WhatsApp messages to %s failed; will try again", conversation_ref(conversation_id)
+                    )

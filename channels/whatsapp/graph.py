@@ -91,7 +91,7 @@ class GraphClient:
         try:
             return answer["messages"][0]["id"]
         except (KeyError, IndexError, TypeError):
-            logger.warning("Meta accepted a message without giving its id: %s", answer)
+            logger.warning("Meta accepted a message without giving its id (answer keys: %s)", sorted(answer or {}))
             return None
 
     async def mark_read_and_typing(self, message_id: str) -> None:

@@ -50,7 +50,16 @@ FAQ_INTENT = "faq"
 GENERAL_PART_CONFIDENCE = 0.45
 GENERAL_PART_MARGIN = 0.2
 # Intents whose messages never fill screen_answer (domain.yml, its `not_intent`); a test keeps them equal.
-NOT_ANSWERS = ["faq", "stop", "human_handoff", "bot_challenge", "clinic_info", "book_consultation", "share_media"]
+NOT_ANSWERS = [
+    "faq",
+    "stop",
+    "human_handoff",
+    "erase_my_data",
+    "bot_challenge",
+    "clinic_info",
+    "book_consultation",
+    "share_media",
+]
 
 
 def current_screening(tracker: Tracker) -> Screening:

@@ -94,11 +94,22 @@ def test_changing_your_mind_keeps_everything(assistant: RunningAssistant, visito
     assert transcript_rows(assistant, visitor) > 0
 
 
-def test_asking_in_the_middle_of_a_booking_stops_it_and_asks_first(assistant: RunningAssistant, visitor: str) -> None:
-    assert "What's your name" in assistant.texts(visitor, "I'd like to book a consultation")
+@pytest.mark.parametrize(
+    ("opening", "first_question"),
+    [("I'd like to book a consultation", "What's your name"), ("can you check if I'm suitable?", "Do you agree")],
+    ids=["booking", "pre-screen"],
+)
+def test_asking_in_the_middle_of_a_form_stops_it_and_asks_first(
+    assistant: RunningAssistant, visitor: str, opening: str, first_question: str
+) -> None:
+    assert first_question in assistant.texts(visitor, opening)
+    if first_question == "Do you agree":
+        assistant.texts(visitor, "/affirm")  # consent given and recorded: now a health question is pending
+        assert held_records(assistant, visitor) == {"consents": 1}
     assert "Shall I delete your data" in assistant.texts(visitor, "actually, delete my data")
     assert "deleted" in assistant.texts(visitor, "yes")
     assert transcript_rows(assistant, visitor) == 0
+    wait_until(lambda: held_records(assistant, visitor) == {})
 
 
 def test_delete_my_data_on_whatsapp(whatsapp: WhatsAppVisitor, assistant: RunningAssistant) -> None:  # noqa: F811

@@ -81,10 +81,10 @@ export-visitor: setup
 
 # Rasa's --fail-on-warnings misses some warnings it prints (e.g. duplicated intents), so any
 # UserWarning fails too, except those Rasa 3.6 itself causes: "not used" for utter_default,
-# utter_ask_rephrase (fallbacks send them, see config.yml) and utter_ask_<slot> (forms send
-# them), and "duplicated intents … faq" (it adds retrieval intents to the domain again after
+# utter_ask_rephrase (fallbacks send them, see config.yml), utter_ask_<slot> (forms send
+# them) and utter_data_erased (action_erase_data sends it), and "duplicated intents … faq" (it adds retrieval intents to the domain again after
 # reading the ones domain.yml declares).
-BENIGN_WARNINGS := utter_(default|ask_[a-z_]+)' is not used|duplicated intents have been found across multiple domain files: faq$$
+BENIGN_WARNINGS := utter_(default|ask_[a-z_]+|data_erased)' is not used|duplicated intents have been found across multiple domain files: faq$$
 validate: setup
 	@mkdir -p results
 	$(BIN)/rasa data validate --fail-on-warnings --max-history 5 > results/validate.log 2>&1 \

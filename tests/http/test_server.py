@@ -55,8 +55,9 @@ def test_unclear_messages_get_did_you_mean_then_a_rephrase_then_a_person(
 def test_did_you_mean_button_answers_the_question(assistant: RunningAssistant, visitor: str) -> None:
     offered = assistant.say(visitor, "qwpoeiru zxmncb")[-1]["buttons"]
     topic = next(b for b in offered if b["payload"] != "/out_of_scope")
-    assert assistant.texts(visitor, topic["payload"]), "choosing a topic gets an answer"
-    assert "Did you mean" not in assistant.texts(visitor, topic["payload"])
+    answer = assistant.texts(visitor, topic["payload"])  # once: a button only counts while it is on offer
+    assert answer, "choosing a topic gets an answer"
+    assert "Did you mean" not in answer
 
 
 def test_http_api_needs_the_token(assistant: RunningAssistant) -> None:

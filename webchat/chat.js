@@ -130,6 +130,7 @@
     if (continued && !log.querySelector(".msg, .note")) {
       showNote("Welcome back: your conversation continues. Earlier messages aren't shown again, so they don't stay on this device.");
     }
+    if (!continued && sessionId) showNote("A new conversation has started.");
     if (!continued) showTyping();
     sessionId = confirmedId;
     localStorage.setItem(SESSION_KEY, sessionId);

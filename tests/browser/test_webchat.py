@@ -91,6 +91,20 @@ def test_reload_continues_the_same_conversation(page: Page, assistant: RunningAs
     assert [e["event"] for e in events].count("session_started") == 1
 
 
+def test_a_stored_id_not_issued_by_the_server_starts_a_new_conversation(
+    page: Page, assistant: RunningAssistant
+) -> None:
+    page.goto(f"{assistant.url}/chat/")
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+    page.evaluate("localStorage.setItem('clinic-chat-session', 'someone-elses-conversation')")
+
+    page.reload()
+    expect(page.locator(".note")).to_have_text("A new conversation has started.")
+    expect(bot_messages(page).first).to_contain_text("automated assistant")
+    given = page.evaluate("localStorage.getItem('clinic-chat-session')")
+    assert given != "someone-elses-conversation" and re.fullmatch(r"[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{22}", given)
+
+
 def test_booking_on_the_web_chat_arrives_once_signed_after_an_outage(
     page: Page, assistant: RunningAssistant, booking_system: WebhookReceiver
 ) -> None:

@@ -440,17 +440,6 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
         await blocking(audit.write, request.ctx.account.name, "resume", conversation_id, url=url)
         return back_to(conversation_id, "#reply")
 
-    # --- bookings and handoffs ------------------------------------------------------------
-
-    async def queue_page(request: Request, kind: str) -> HTTPResponse:
-        model = Booking if kind == "bookings" else Handoff
-        open_only = request.args.get("all") != "1"
-        items = await blocking(in_session, url, queues.queue, model, kind.removesuffix("s"), open_only)
-        region = CLINIC_FACTS.current().phone_region
-        return page(request, "queue.html", kind=kind.removesuffix("s"), items=items, open_only=open_only, region=region)
-
-    async def retry(request: Request, reference: str, kind: str) -> HTTPResponse:
-        count = await blocking(in_session, url, queues.retry, kind.removesuffix("s"), reference)
     @app.post("/conversations/<conversation_id>/erase")
     @requires(*CAN_REVEAL)
     async def erase(request: Request, conversation_id: str) -> HTTPResponse:
@@ -480,6 +469,17 @@ def create_app(settings: ConsoleSettings, name: str = "staff_console") -> Sanic:
             indent=2,
         )
 
+    # --- bookings and handoffs ------------------------------------------------------------
+
+    async def queue_page(request: Request, kind: str) -> HTTPResponse:
+        model = Booking if kind == "bookings" else Handoff
+        open_only = request.args.get("all") != "1"
+        items = await blocking(in_session, url, queues.queue, model, kind.removesuffix("s"), open_only)
+        region = CLINIC_FACTS.current().phone_region
+        return page(request, "queue.html", kind=kind.removesuffix("s"), items=items, open_only=open_only, region=region)
+
+    async def retry(request: Request, reference: str, kind: str) -> HTTPResponse:
+        count = await blocking(in_session, url, queues.retry, kind.removesuffix("s"), reference)
         await blocking(
             audit.write, request.ctx.account.name, "retry_delivery", reference, f"{count} deliveries", url=url
         )

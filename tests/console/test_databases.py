@@ -15,11 +15,11 @@ from sqlalchemy import create_engine, delete, insert, select, update
 from sqlalchemy.exc import DatabaseError
 
 from actions import records
+from actions.tracker_store import EVENTS
 from console import audit
 from console.conversations import Filters, page_of
 from console.indexer import Indexer
 from console.models import AuditEntry, ConversationSummary, ConversationText
-from actions.tracker_store import EVENTS
 from tests.databases import fresh_database
 from tests.support import RunningAssistant
 

@@ -139,6 +139,8 @@ class ReplyGuard:
         if len(message.text or "") > MAX_MESSAGE_CHARS:  # answered without a turn: nothing is stored
             await message.output_channel.send_response(message.sender_id, {"text": TOO_LONG})
             return
+        if message.text and "\x00" in message.text:  # PostgreSQL cannot store NUL in text (the tracker store)
+            message.text = message.text.replace("\x00", "")
         await self._commands.admit(message)
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter

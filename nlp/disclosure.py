@@ -9,7 +9,9 @@ unclear message with the clarified one. Questions (faq) keep their answer, prece
 same announcement (action_check_disclosures); yes/no answers stay answers to the form.
 "I don't have cancer anymore" can read as "stop"; it is an answer too. So is a health detail
 after a plain yes or no ("no i get cold sores sometimes") that NLU half-took for a request for
-a person or to stop.
+a person or to stop. "oh I forgot, I'm pregnant" can half-read as "forget my data": unless NLU
+is sure it is a request to erase, a disclosure goes to the screen (a visitor who did mean
+erasure asks again; a lost disclosure could not be undone).
 
 What counts as a disclosure is what the screen itself would record (core.mention_statuses):
 "my mum has vitiligo" does, "is it safe while breastfeeding?" and "my husband is diabetic" don't.
@@ -38,6 +40,7 @@ OVERRULED_REQUESTS = {"human_handoff", "stop"}
 SURE = 0.8
 ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
 RECORDED = {Status.PRESENT, Status.PENDING}
+ERASURE_INTENT = "erase_my_data"
 
 
 def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
@@ -64,11 +67,17 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
         for message in messages:
             intent = message.get("intent") or {}
             entities = message.get("entities") or []
-            if intent.get("name") in ROUTED_INTENTS and discloses_own_health(entities):
+            if self._routed(intent) and discloses_own_health(entities):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
             elif answer := self._answer_heard_as_request(message.get("text") or "", intent, entities):
                 message.set("intent", {"name": answer, "confidence": intent.get("confidence")}, add_to_output=True)
         return messages
+
+    @staticmethod
+    def _routed(intent: dict[str, Any]) -> bool:
+        if intent.get("name") == ERASURE_INTENT:
+            return float(intent.get("confidence") or 0) < SURE
+        return intent.get("name") in ROUTED_INTENTS
 
     @staticmethod
     def _answer_heard_as_request(text: str, intent: dict[str, Any], entities: list[dict[str, Any]]) -> str | None:

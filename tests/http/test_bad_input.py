@@ -79,8 +79,11 @@ def test_a_message_too_long_to_read_gets_a_polite_reply_and_is_not_stored(assist
     ],
 )
 def test_odd_but_valid_text_is_answered(assistant: RunningAssistant, text: str) -> None:
-    reply = post(assistant, json.dumps({"sender": f"odd-{uuid.uuid4().hex[:8]}", "message": text}).encode())
+    sender = f"odd-{uuid.uuid4().hex[:8]}"
+    reply = post(assistant, json.dumps({"sender": sender, "message": text}).encode())
     assert reply.status_code == 200 and isinstance(reply.json(), list)
+    [said] = [e["text"] for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+    assert said == text.replace("\x00", ""), "stored as sent, but for NUL, which PostgreSQL cannot store"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

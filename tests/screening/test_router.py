@@ -31,6 +31,12 @@ def test_disclosures_go_to_the_screen(text: str, intent: str) -> None:
     assert routed_intent(text, intent) == "start_screening"
 
 
+def test_a_disclosure_half_read_as_forget_my_data_goes_to_the_screen() -> None:
+    assert routed_intent("oh I forgot, I'm pregnant", "erase_my_data", confidence=0.55) == "start_screening"
+    sure = "please delete what I told you about being pregnant"
+    assert routed_intent(sure, "erase_my_data", confidence=0.95) == "erase_my_data"
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [

@@ -9,9 +9,11 @@ unclear message with the clarified one. Questions (faq) keep their answer, prece
 same announcement (action_check_disclosures); yes/no answers stay answers to the form.
 "I don't have cancer anymore" can read as "stop"; it is an answer too. So is a health detail
 after a plain yes or no ("no i get cold sores sometimes") that NLU half-took for a request for
-a person or to stop. "oh I forgot, I'm pregnant" can half-read as "forget my data": unless NLU
-is sure it is a request to erase, a disclosure goes to the screen (a visitor who did mean
-erasure asks again; a lost disclosure could not be undone).
+a person or to stop. A short statement that ends in a bare yes or no ("an infection yes")
+answers a question, even when its words sound like a treatment question. "oh I forgot, I'm
+pregnant" can half-read as "forget my data": unless NLU is sure it is a request to erase, a
+disclosure goes to the screen (a visitor who did mean erasure asks again; a lost disclosure
+could not be undone).
 
 What counts as a disclosure is what the screen itself would record (core.mention_statuses):
 "my mum has vitiligo" does, "is it safe while breastfeeding?" and "my husband is diabetic" don't.
@@ -30,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from actions.screening.core import mention_statuses
 from actions.screening.evaluator import Status
-from actions.screening.language import ShortAnswer, mentions_in, opening_answer
+from actions.screening.language import ShortAnswer, closing_answer, mentions_in, opening_answer
 from actions.screening.policy import default_policy
 
 SCREENING_INTENT = "start_screening"
@@ -41,6 +43,7 @@ SURE = 0.8
 ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
 RECORDED = {Status.PRESENT, Status.PENDING}
 ERASURE_INTENT = "erase_my_data"
+HEARD_AS_QUESTION = {"faq", "out_of_scope", "nlu_fallback"}
 
 
 def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
@@ -69,9 +72,20 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
             entities = message.get("entities") or []
             if self._routed(intent) and discloses_own_health(entities):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
-            elif answer := self._answer_heard_as_request(message.get("text") or "", intent, entities):
+                continue
+            text = message.get("text") or ""
+            if answer := self._answer_heard_as_request(text, intent, entities) or self._answer_heard_as_question(
+                text, intent
+            ):
                 message.set("intent", {"name": answer, "confidence": intent.get("confidence")}, add_to_output=True)
         return messages
+
+    @staticmethod
+    def _answer_heard_as_question(text: str, intent: dict[str, Any]) -> str | None:
+        """affirm or deny for "an infection yes": a few words, no question, a yes or no at the end."""
+        if intent.get("name") not in HEARD_AS_QUESTION:
+            return None
+        return {ShortAnswer.NO: "deny", ShortAnswer.YES: "affirm"}.get(closing_answer(text))
 
     @staticmethod
     def _routed(intent: dict[str, Any]) -> bool:

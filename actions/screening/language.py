@@ -122,6 +122,26 @@ def opening_answer(text: str) -> ShortAnswer | None:
     return None
 
 
+_CLOSING_YES = re.compile(r"\b(yes+|yeah|yep|yup)\W*$", re.IGNORECASE)
+_CLOSING_NO = re.compile(r"\b(no+|nope|nah)\W*$", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?|^\W*(how|what|when|where|why|which|who|does|do|can|could|is|are|will|would|should)\b", re.IGNORECASE
+)
+CLOSING_ANSWER_MAX_WORDS = 4
+
+
+def closing_answer(text: str) -> ShortAnswer | None:
+    """The yes or no that ends a short statement ("an infection yes"), if any: not in a question."""
+    said = " ".join(normalise(text).split())
+    if len(said.split()) > CLOSING_ANSWER_MAX_WORDS or _QUESTION.search(said):
+        return None
+    if _CLOSING_NO.search(said):
+        return ShortAnswer.NO
+    if _CLOSING_YES.search(said):
+        return ShortAnswer.YES
+    return None
+
+
 def mentions_in(entities: Iterable[Mapping]) -> tuple[Mention, ...]:
     """The health terms among a message's entities (the extractor also tags body areas and concerns)."""
     return tuple(Mention.from_entity(e) for e in entities if e.get("entity") in HEALTH_LABELS)

@@ -31,6 +31,33 @@ def test_disclosures_go_to_the_screen(text: str, intent: str) -> None:
     assert routed_intent(text, intent) == "start_screening"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "answer"),
+    [
+        ("an infection yes", "faq", "affirm"),
+        ("a Rash, YES!", "faq", "affirm"),
+        ("that one, yes", "out_of_scope", "affirm"),
+        ("cold sores no", "faq", "deny"),
+        ("infection... nope", "nlu_fallback", "deny"),
+    ],
+)
+def test_a_short_statement_ending_in_yes_or_no_is_an_answer(text: str, intent: str, answer: str) -> None:
+    assert routed_intent(text, intent) == answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does it hurt, yes?",
+        "is it safe yes or no",
+        "Can I have it after an infection no",
+        "tell me the aftercare pls yes",
+    ],
+)
+def test_questions_and_longer_messages_keep_their_intent(text: str) -> None:
+    assert routed_intent(text, "faq") == "faq"
+
+
 def test_a_disclosure_half_read_as_forget_my_data_goes_to_the_screen() -> None:
     assert routed_intent("oh I forgot, I'm pregnant", "erase_my_data", confidence=0.55) == "start_screening"
     sure = "please delete what I told you about being pregnant"

@@ -69,7 +69,10 @@ def test_conversations_are_found_by_what_happened_in_them(assistant: RunningAssi
     asked = f"asked-{time.time_ns()}"
     assert "£" in assistant.texts(asked, "how much is a full face session?")
     puzzled = f"puzzled-{time.time_ns()}"
-    assert "Did you mean" in assistant.texts(puzzled, "does the laser sting round the mouth, my aunt wondered")
+    # Words no topic shares: the assistant is unsure whatever the model (a real question it is
+    # unsure about today may be learnt tomorrow).
+    unsure = assistant.texts(puzzled, "hmm the thing with the stuff")
+    assert "Did you mean" in unsure or "put that another way" in unsure
     unsuitable = f"unsuitable-{time.time_ns()}"
     assert "isn't possible for you" in assistant.texts(unsuitable, "I'm pregnant, could I have the laser?")
     person = f"person-{time.time_ns()}"

@@ -67,7 +67,8 @@ def queue(db: Session, model: type[Booking] | type[Handoff], kind: str, open_onl
         outbox = select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.idempotency_key.in_(references))
         for message in db.scalars(outbox.order_by(OutboxMessage.id)):
             deliveries[message.idempotency_key].append(message)
-    items = [QueueItem(row, deliveries[row.reference], _consents(db, row)) for row in rows]
+    ledgers = _ledgers(db, [row.conversation_id for row in rows if isinstance(row, Booking)])
+    items = [QueueItem(row, deliveries[row.reference], ledgers.get(row.conversation_id, [])) for row in rows]
     return sorted(items, key=lambda item: not item.flagged)  # stable: newest first within each group
 
 
@@ -78,12 +79,18 @@ def for_conversation(db: Session, conversation_id: str) -> list[QueueItem]:
             outbox = select(OutboxMessage).where(
                 OutboxMessage.kind == kind, OutboxMessage.idempotency_key == row.reference
             )
-            items.append(QueueItem(row, list(db.scalars(outbox)), _consents(db, row)))
+            ledger = consent.ledger(db, conversation_id) if model is Booking else []
+            items.append(QueueItem(row, list(db.scalars(outbox)), ledger))
     return items
 
 
-def _consents(db: Session, record: Booking | Handoff) -> list[Consent]:
-    return consent.ledger(db, record.conversation_id) if isinstance(record, Booking) else []
+def _ledgers(db: Session, conversation_ids: list[str]) -> dict[str, list[Consent]]:
+    """The consent ledgers of a page of bookings, in one query."""
+    ledgers: dict[str, list[Consent]] = {}
+    query = select(Consent).where(Consent.conversation_id.in_(set(conversation_ids))).order_by(Consent.at, Consent.id)
+    for answer in db.scalars(query):
+        ledgers.setdefault(answer.conversation_id, []).append(answer)
+    return ledgers
 
 
 def retry(db: Session, kind: str, reference: str) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import WebhookReceiver
-from tests.support import UNLIMITED, WEBHOOK_SECRET, WHATSAPP, RunningAssistant, running_assistant
+from tests.support import UNLIMITED, WEBHOOK_SECRET, WHATSAPP, RunningAssistant, meta_simulator, running_assistant
 from tests.whatsapp.simulator import GraphSimulator
 from tools.model import model_path
 from tools.servers import free_port
@@ -47,14 +47,8 @@ def staff_inbox() -> Iterator[WebhookReceiver]:
 @pytest.fixture(scope="session")
 def meta() -> Iterator[GraphSimulator]:
     """Meta's Graph API for the WhatsApp channel; it posts webhooks to the assistant."""
-    simulator = GraphSimulator(
-        app_secret=WHATSAPP["WHATSAPP_APP_SECRET"],
-        access_token=WHATSAPP["WHATSAPP_ACCESS_TOKEN"],
-        phone_number_id=WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"],
-    )
-    simulator.start()
-    yield simulator
-    simulator.stop()
+    with meta_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import requests
 import socketio
 from requests.adapters import HTTPAdapter
 
+from tests.whatsapp.simulator import GraphSimulator
 from tools.servers import PROJECT_ROOT, AssistantServers, StartupError, free_port
 
 API_TOKEN = "test-token"
@@ -71,6 +72,22 @@ class RunningAssistant:
         server.stop()
         server.start()
         self.servers.wait_until_ready(180)
+
+
+@contextmanager
+def meta_simulator() -> Iterator[GraphSimulator]:
+    """Meta's Graph API for the WhatsApp channel, with the test app's credentials; it posts
+    webhooks to the assistant once told where (`webhook_url`)."""
+    simulator = GraphSimulator(
+        app_secret=WHATSAPP["WHATSAPP_APP_SECRET"],
+        access_token=WHATSAPP["WHATSAPP_ACCESS_TOKEN"],
+        phone_number_id=WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"],
+    )
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
 
 
 @contextmanager

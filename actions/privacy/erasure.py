@@ -151,9 +151,11 @@ def _report(erasure: Erasure) -> ErasureReport:
 def _erase_records(db: Session, conversation_id: str, reference: str) -> dict[str, int]:
     return {
         **_anonymise_bookings_and_handoffs(db, conversation_id, reference),
-        "consents": _delete(db, Consent, Consent.conversation_id == conversation_id),
-        **_delete_console_rows(db, conversation_id),
-        "whatsapp_messages_received": _delete(db, WhatsAppInbound, WhatsAppInbound.conversation_id == conversation_id),
+        "consents": delete_rows(db, Consent, Consent.conversation_id == conversation_id),
+        **delete_console_rows(db, [conversation_id]),
+        "whatsapp_messages_received": delete_rows(
+            db, WhatsAppInbound, WhatsAppInbound.conversation_id == conversation_id
+        ),
     }
 
 
@@ -195,15 +197,18 @@ def _forget_deliveries(db: Session, keys: list[str]) -> int:
     return db.execute(update(OutboxMessage).where(*where).values(body=ERASED_BODY)).rowcount
 
 
-def _delete_console_rows(db: Session, conversation_id: str) -> dict[str, int]:
-    summary_ids = select(ConversationSummary.id).where(ConversationSummary.conversation_id == conversation_id)
-    _delete(db, ConversationText, ConversationText.summary_id.in_(summary_ids))
-    _delete(db, FaqAsk, FaqAsk.summary_id.in_(summary_ids))
+def delete_console_rows(db: Session, conversations: list[str]) -> dict[str, int]:
+    """The staff console's index, tags, notes and relabels of these conversations (erasure and retention)."""
+    summaries = select(ConversationSummary.id).where(ConversationSummary.conversation_id.in_(conversations))
+    delete_rows(db, ConversationText, ConversationText.summary_id.in_(summaries))
+    delete_rows(db, FaqAsk, FaqAsk.summary_id.in_(summaries))
     return {
-        "console_summaries": _delete(db, ConversationSummary, ConversationSummary.conversation_id == conversation_id),
-        "console_notes": _delete(db, ConversationNote, ConversationNote.conversation_id == conversation_id)
-        + _delete(db, ConversationTag, ConversationTag.conversation_id == conversation_id)
-        + _delete(db, Relabel, Relabel.conversation_id == conversation_id),
+        "console_summaries": delete_rows(
+            db, ConversationSummary, ConversationSummary.conversation_id.in_(conversations)
+        ),
+        "console_notes": delete_rows(db, ConversationNote, ConversationNote.conversation_id.in_(conversations))
+        + delete_rows(db, ConversationTag, ConversationTag.conversation_id.in_(conversations))
+        + delete_rows(db, Relabel, Relabel.conversation_id.in_(conversations)),
     }
 
 
@@ -217,8 +222,8 @@ def _finish_whatsapp(db: Session, conversation_id: str, completed_at: datetime) 
     last_reply = completed_at + LAST_REPLY_QUEUED_WITHIN
     before = WhatsAppOutbound.conversation_id == conversation_id, WhatsAppOutbound.created_at <= last_reply
     sent = select(WhatsAppOutbound.message_id).where(*before, WhatsAppOutbound.message_id.is_not(None))
-    _delete(db, WhatsAppStatus, WhatsAppStatus.message_id.in_(sent))
-    _delete(db, WhatsAppOutbound, *before, WhatsAppOutbound.state != "pending")
+    delete_rows(db, WhatsAppStatus, WhatsAppStatus.message_id.in_(sent))
+    delete_rows(db, WhatsAppOutbound, *before, WhatsAppOutbound.state != "pending")
     if db.scalars(select(WhatsAppOutbound.id).where(*before).limit(1)).first():
         return False
     contact = db.get(WhatsAppContact, conversation_id)
@@ -227,7 +232,7 @@ def _finish_whatsapp(db: Session, conversation_id: str, completed_at: datetime) 
     return True
 
 
-def _delete(db: Session, model, *where) -> int:
+def delete_rows(db: Session, model, *where) -> int:
     return db.execute(delete(model).where(*where).execution_options(synchronize_session=False)).rowcount
 
 

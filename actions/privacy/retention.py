@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from actions import records
 from actions.clinic_config import Retention
-from actions.privacy.erasure import ERASED_BODY, anonymise_booking, anonymise_handoff
+from actions.privacy.erasure import (
+    ERASED_BODY,
+    anonymise_booking,
+    anonymise_handoff,
+    delete_console_rows,
+    delete_rows,
+)
 from actions.records import (
     Booking,
     Consent,
@@ -30,7 +36,7 @@ from actions.records import (
     WhatsAppStatus,
 )
 from actions.tracker_store import EVENTS, has_events, tracker_database_url
-from console.models import ConversationNote, ConversationSummary, ConversationTag, ConversationText, FaqAsk, Relabel
+from console.models import ConversationNote, ConversationSummary
 
 BATCH_SIZE = 500
 
@@ -78,26 +84,10 @@ def _purge_transcripts(tracker_url: str, cutoff: datetime, records_url: str | No
         removed["conversations"] += len(conversations)
         removed["transcript_events"] += deleted.rowcount
         with records.session(records_url) as db:
-            removed.update(_delete_console_rows(db, conversations))
-            removed["whatsapp_messages_received"] += _delete(
+            removed.update(delete_console_rows(db, conversations))
+            removed["whatsapp_messages_received"] += delete_rows(
                 db, WhatsAppInbound, WhatsAppInbound.conversation_id.in_(conversations)
             )
-
-
-def _delete_console_rows(db: Session, conversations: list[str]) -> Counter:
-    summaries = select(ConversationSummary.id).where(ConversationSummary.conversation_id.in_(conversations))
-    _delete(db, ConversationText, ConversationText.summary_id.in_(summaries))
-    _delete(db, FaqAsk, FaqAsk.summary_id.in_(summaries))
-    return Counter(
-        console_summaries=_delete(db, ConversationSummary, ConversationSummary.conversation_id.in_(conversations)),
-        console_notes=_delete(db, ConversationNote, ConversationNote.conversation_id.in_(conversations))
-        + _delete(db, ConversationTag, ConversationTag.conversation_id.in_(conversations))
-        + _delete(db, Relabel, Relabel.conversation_id.in_(conversations)),
-    )
-
-
-def _delete(db: Session, model, *where) -> int:
-    return db.execute(delete(model).where(*where).execution_options(synchronize_session=False)).rowcount
 
 
 class _RecordsPurge:
@@ -117,10 +107,10 @@ class _RecordsPurge:
     def conversations_indexed_before(self, cutoff: datetime) -> None:
         """Console rows of conversations whose transcript went before the console indexed its end."""
         stale = select(ConversationSummary.conversation_id).where(ConversationSummary.last_at < cutoff)
-        self._batches("console_summaries", stale, lambda db, ids: _delete_console_rows(db, ids)["console_summaries"])
+        self._batches("console_summaries", stale, lambda db, ids: delete_console_rows(db, ids)["console_summaries"])
         old_notes = select(ConversationNote.id).where(ConversationNote.at < cutoff)
         self._batches(
-            "console_notes", old_notes, lambda db, ids: _delete(db, ConversationNote, ConversationNote.id.in_(ids))
+            "console_notes", old_notes, lambda db, ids: delete_rows(db, ConversationNote, ConversationNote.id.in_(ids))
         )
 
     def whatsapp_before(self, cutoff: datetime) -> None:
@@ -128,24 +118,24 @@ class _RecordsPurge:
         self._batches(
             "whatsapp_messages_received",
             inbound,
-            lambda db, ids: _delete(db, WhatsAppInbound, WhatsAppInbound.id.in_(ids)),
+            lambda db, ids: delete_rows(db, WhatsAppInbound, WhatsAppInbound.id.in_(ids)),
         )
         outbound = select(WhatsAppOutbound.id).where(WhatsAppOutbound.created_at < cutoff)
         outbound = outbound.where(WhatsAppOutbound.state != "pending")
         self._batches(
             "whatsapp_messages_sent",
             outbound,
-            lambda db, ids: _delete(db, WhatsAppOutbound, WhatsAppOutbound.id.in_(ids)),
+            lambda db, ids: delete_rows(db, WhatsAppOutbound, WhatsAppOutbound.id.in_(ids)),
         )
         statuses = select(WhatsAppStatus.id).where(WhatsAppStatus.at < cutoff)
         self._batches(
-            "whatsapp_statuses", statuses, lambda db, ids: _delete(db, WhatsAppStatus, WhatsAppStatus.id.in_(ids))
+            "whatsapp_statuses", statuses, lambda db, ids: delete_rows(db, WhatsAppStatus, WhatsAppStatus.id.in_(ids))
         )
         contacts = select(WhatsAppContact.conversation_id).where(WhatsAppContact.last_inbound_at < cutoff)
         self._batches(
             "whatsapp_contacts",
             contacts,
-            lambda db, ids: _delete(db, WhatsAppContact, WhatsAppContact.conversation_id.in_(ids)),
+            lambda db, ids: delete_rows(db, WhatsAppContact, WhatsAppContact.conversation_id.in_(ids)),
         )
 
     def deliveries_before(self, cutoff: datetime) -> None:
@@ -171,7 +161,7 @@ class _RecordsPurge:
         unbooked = select(Consent.id).where(Consent.at < transcripts, Consent.conversation_id.not_in(booked))
         expired = select(Consent.id).where(Consent.at < bookings)
         for query in (unbooked, expired):
-            self._batches("consents", query, lambda db, ids: _delete(db, Consent, Consent.id.in_(ids)))
+            self._batches("consents", query, lambda db, ids: delete_rows(db, Consent, Consent.id.in_(ids)))
 
     def bookings_before(self, cutoff: datetime) -> None:
         old = select(Booking.id).where(Booking.created_at < cutoff, Booking.erased_at.is_(None))

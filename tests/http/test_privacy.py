@@ -181,3 +181,11 @@ def test_command_line_export_and_erase(assistant: RunningAssistant, visitor: str
     )
     assert actor.startswith("cli:")
     assert json.loads(privacy("export", visitor).stdout)["erasures"][0]["reference"] == reference
+
+
+def test_the_booking_queue_shows_the_consent_given(assistant: RunningAssistant, visitor: str, console_roles) -> None:
+    reference = REFERENCE.search(book(assistant, visitor))[0]
+    queue = logged_in(assistant, "staff").get("/bookings", params={"all": "1"}).text
+    entry = queue[queue.index(reference) :]
+    entry = entry[: entry.index("</li>")]
+    assert re.search(r"Consent: gave contact .* wording sha256:[0-9a-f]{12}", entry)

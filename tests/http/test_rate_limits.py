@@ -26,6 +26,7 @@ from tests.support import (
     RunningAssistant,
     WebChatVisitor,
     client,
+    meta_simulator,
     running_assistant,
     wait_for,
 )
@@ -50,14 +51,8 @@ FLOOD = 12  # messages a flood sends at most
 
 @pytest.fixture(scope="module")
 def meta_for_limits() -> Iterator[GraphSimulator]:
-    simulator = GraphSimulator(
-        app_secret=WHATSAPP["WHATSAPP_APP_SECRET"],
-        access_token=WHATSAPP["WHATSAPP_ACCESS_TOKEN"],
-        phone_number_id=WHATSAPP["WHATSAPP_PHONE_NUMBER_ID"],
-    )
-    simulator.start()
-    yield simulator
-    simulator.stop()
+    with meta_simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture(scope="module")

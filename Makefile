@@ -14,14 +14,21 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: run test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
+.PHONY: run run-cluster haproxy test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
         context-compare bench-console check-config bookings staff-user purge erase export-visitor browser lock \
         check-lock clean
 
 run: setup train check-config
 	$(PY) -m tools.run
 
-test: setup browser validate lint train unit-tests conversation-tests nlu-gate
+# SERVERS Rasa servers (default 2), each with its action server and delivery worker, behind
+# HAProxy on port 5005, sharing PostgreSQL (DATABASE_URL, TRACKER_DATABASE_URL) and Redis
+# (REDIS_URL). README, "Scaling out".
+SERVERS ?= 2
+run-cluster: setup train check-config haproxy
+	SERVERS=$(SERVERS) $(PY) -m tools.cluster
+
+test: setup browser haproxy validate lint train unit-tests conversation-tests nlu-gate
 
 setup: $(INSTALLED) $(SPACY_PIPELINE)
 
@@ -98,7 +105,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 # The screen's language corpus prints its size and misreadings first (pytest checks it too).
-unit-tests: setup train browser
+unit-tests: setup train browser haproxy
 	$(PY) -m tests.screening.corpus
 	$(PY) -m pytest
 
@@ -125,7 +132,11 @@ bench-console: setup
 # Headless Chromium for the browser test, from Debian's packages (Playwright's own browser
 # download cannot work on machines without general internet access).
 browser:
-	@command -v chromium >/dev/null 2>&1 || tools/install_chromium.sh
+	@command -v chromium >/dev/null 2>&1 || tools/install_debian_package.sh chromium "the browser tests"
+
+# HAProxy, the cluster's load balancer, from Debian's packages.
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || tools/install_debian_package.sh haproxy "the cluster's load balancer"
 
 # Does the lock still install on Python 3.10 (Rasa's supported version)? Needs python3.10.
 PYTHON310 ?= python3.10

@@ -59,3 +59,9 @@ def tracker_database_url(endpoints: Path | None = None) -> str:
         port=store.get("port"),
         database=store.get("db"),
     ).render_as_string(hide_password=False)
+
+
+def create_events_table(url: str) -> None:
+    """Creates Rasa's table before several Rasa servers start at once on an empty database:
+    each would try to create it, and all but the first would fail."""
+    EVENTS.metadata.create_all(records.engine(url), checkfirst=True)

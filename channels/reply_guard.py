@@ -1,10 +1,12 @@
 """What a visitor sees when the assistant itself has nothing to say, or cannot read the message.
 
-Two kinds of turn end without a reply: the conversation is paused because it was handed to
-a person (Rasa records the message but predicts nothing), or a custom action could not reach
-the action server (Rasa logs it and carries on silently). The guard watches each turn's
-output; after a silent turn it acknowledges a paused conversation once ("a member of our
-team will reply"), or apologises if the action server is down. Only silent turns pay for
+Three kinds of turn end without a reply: the conversation is paused because it was handed to
+a person (Rasa records the message but predicts nothing), a custom action could not reach
+the action server (Rasa logs it and carries on silently), or the turn failed because the
+tracker store or the lock store is down (Rasa's channels log it and answer nothing). The
+guard watches each turn's output; after a silent turn it acknowledges a paused conversation
+once ("a member of our team will reply"), or apologises if the action server is down. A
+failed turn stored nothing, so the visitor is asked to send the message again. Only silent turns pay for
 these checks. A message longer than MAX_MESSAGE_CHARS gets a polite reply and no turn, so
 nothing of it is stored. A message starting with "/" is a command only if it is an offered
 button's payload (channels/commands.py); otherwise Rasa gets it as text.
@@ -38,6 +40,11 @@ MAX_MESSAGE_CHARS = 2000  # on every channel: longer messages are neither read n
 TOO_LONG = (
     f"Sorry, that message is too long for me (the limit is {MAX_MESSAGE_CHARS:,} characters). "
     "Could you send it in shorter parts, or ask for a member of the team?"
+)
+
+NOT_STORED = (
+    "Sorry, I'm having a technical problem and couldn't take in your last message. "
+    "Please send it again in a minute, or call the clinic if it's urgent."
 )
 
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
@@ -144,7 +151,12 @@ class ReplyGuard:
         await self._commands.admit(message)
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
-        await self._handler(message)
+        try:
+            await self._handler(message)
+        except Exception:  # the tracker store or the lock store is down: say so, rather than nothing
+            logger.exception("Turn failed for %s; asked the visitor to send again", conversation_ref(message.sender_id))
+            await counter.send_response(message.sender_id, {"text": NOT_STORED})
+            return
         if counter.sent:
             return
         if await self._paused.acknowledge(message.sender_id, counter):

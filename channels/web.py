@@ -9,6 +9,7 @@ no turn and is not stored.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from channels.commands import OfferedCommands, ServerCommand
 from channels.erasure import CompletingErasures
@@ -97,6 +98,15 @@ def too_fast(wait_seconds: float) -> HTTPResponse | None:
     )
 
 
+def shared_rooms() -> AsyncRedisManager | None:
+    """With several Rasa servers (SOCKETIO_REDIS_URL set), an emit to a conversation's room
+    reaches the visitor whichever server holds their connection: a staff reply sent through
+    one server, or a turn a load balancer gave to another. None: this process's rooms only."""
+    url = os.environ.get("SOCKETIO_REDIS_URL", "").strip()
+    channel = os.environ.get("SOCKETIO_REDIS_CHANNEL", "clinic-socketio")
+    return AsyncRedisManager(url, channel=channel) if url else None
+
+
 class RestChannel(RestInput):
     """`POST /webhooks/rest/webhook`, answered with the bot's messages as a JSON list."""
 
@@ -141,7 +151,12 @@ class SocketIOChannel(SocketIOInput):
 
     def _blueprint(self, handler: Handler) -> Blueprint:
         # cors_allowed_origins=[] as in Rasa: engine.io leaves origins unchecked.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_SOCKET_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_SOCKET_BYTES,
+            client_manager=shared_rooms(),
+        )
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio  # get_output_channel() sends staff replies through it
         limits = visitor_limits()

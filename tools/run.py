@@ -7,14 +7,16 @@ import secrets
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 import yaml
 
-from actions.clinic_config import ClinicConfigError, load_clinic_config
+from actions.clinic_config import ClinicConfig, ClinicConfigError, load_clinic_config
 from channels.whatsapp.settings import missing_settings
 from tools.model import model_path
-from tools.servers import PROJECT_ROOT, AssistantServers, StartupError
+from tools.servers import PROJECT_ROOT, AssistantServers, ServerProcess, StartupError
 
 
 def action_port_from_endpoints() -> int:
@@ -48,9 +50,9 @@ def exposure_problems(host: str, environ: dict[str, str]) -> list[str]:
     return problems
 
 
-def preflight() -> AssistantServers:
-    """Everything that can be checked before starting, each with the fix in its message."""
-    host = os.environ.get("HOST", "127.0.0.1")
+def checked_setup(host: str) -> tuple[ClinicConfig, Path]:
+    """The clinic's settings and the model, once everything that can be checked before starting
+    is right; otherwise StartupError with the fix in its message."""
     if problems := exposure_problems(host, dict(os.environ)):
         raise StartupError("\n".join(problems))
     try:
@@ -61,6 +63,12 @@ def preflight() -> AssistantServers:
     if not model.exists():
         raise StartupError(f"No trained model for the current data ({model.name}). Run `make train` first.")
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    return clinic, model
+
+
+def preflight() -> AssistantServers:
+    host = os.environ.get("HOST", "127.0.0.1")
+    clinic, model = checked_setup(host)
     # The console talks to the Rasa server's staff API; without a token of the clinic's own,
     # this run gets a random one (the API stays closed to everybody else).
     staff_token = os.environ.get("STAFF_TOKEN") or secrets.token_urlsafe(24)
@@ -88,6 +96,41 @@ def whatsapp_status(host: str, port: int) -> str:
     )
 
 
+class ProcessGroup(Protocol):
+    processes: tuple[ServerProcess, ...]
+
+    def stop(self) -> None: ...
+
+
+def supervise(group: ProcessGroup, restart: bool = False) -> int:
+    """Runs until Ctrl-C (0). A process that dies stops everything (1: a half-working single
+    assistant helps nobody), or, with `restart` (a cluster, where the others carry on), is
+    started again."""
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            for server in group.processes:
+                code = server.exited()
+                if code is not None and restart:
+                    print(f"The {server.name} stopped (exit code {code}); starting it again.", file=sys.stderr)
+                    server.start()
+                elif code is not None:
+                    print(f"\nThe {server.name} stopped (exit code {code}); stopping the others.", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        print("\nStopping …", flush=True)
+        return 0
+    finally:
+        group.stop()
+
+
 def main() -> int:
     try:
         servers = preflight()
@@ -108,26 +151,7 @@ def main() -> int:
         "Press Ctrl-C to stop.",
         flush=True,
     )
-    stopping = False
-
-    def request_stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        while not stopping:
-            for server in servers.processes:
-                code = server.exited()
-                if code is not None:
-                    print(f"\nThe {server.name} stopped (exit code {code}); stopping the others.", file=sys.stderr)
-                    return 1
-            time.sleep(0.5)
-        print("\nStopping …", flush=True)
-        return 0
-    finally:
-        servers.stop()
+    return supervise(servers)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ class AssistantServers:
     auth_token: str | None = None
     log: int | IO[bytes] | None = None
     extra_env: dict = field(default_factory=dict)
+    with_console: bool = True  # a cluster runs one console for all its Rasa servers
 
     def __post_init__(self) -> None:
         # Internal calls and readiness checks go over loopback, whatever interface is served.
@@ -152,7 +153,8 @@ class AssistantServers:
 
     @property
     def processes(self) -> tuple[ServerProcess, ...]:
-        return (self.action_server, self.rasa_server, self.delivery_worker, self.console)
+        assistant = (self.action_server, self.rasa_server, self.delivery_worker)
+        return (*assistant, self.console) if self.with_console else assistant
 
     def migrate(self) -> None:
         """Brings the records database (DATABASE_URL) to the newest schema."""
@@ -194,25 +196,30 @@ class AssistantServers:
         self.wait_until_ready(timeout_seconds)
 
     def wait_until_ready(self, timeout_seconds: float) -> None:
-        deadline = time.monotonic() + timeout_seconds
-        pending = list(self.processes)
-        while pending:
-            for server in list(pending):
-                code = server.exited()
-                if code is not None:
-                    self.stop()
-                    raise StartupError(
-                        f"The {server.name} stopped while starting (exit code {code}); see its log above."
-                    )
-                if server.ready_url is None or answers(server.ready_url):
-                    pending.remove(server)
-            if pending and time.monotonic() > deadline:
-                self.stop()
-                names = ", ".join(s.name for s in pending)
-                raise StartupError(f"Timed out after {timeout_seconds:.0f}s waiting for: {names}.")
-            if pending:
-                time.sleep(0.5)
+        try:
+            wait_until_ready(self.processes, timeout_seconds)
+        except StartupError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for server in reversed(self.processes):
             server.stop()
+
+
+def wait_until_ready(processes: tuple[ServerProcess, ...], timeout_seconds: float) -> None:
+    """Returns once every process answers its ready URL; raises if one exits or time runs out."""
+    deadline = time.monotonic() + timeout_seconds
+    pending = list(processes)
+    while pending:
+        for server in list(pending):
+            code = server.exited()
+            if code is not None:
+                raise StartupError(f"The {server.name} stopped while starting (exit code {code}); see its log above.")
+            if server.ready_url is None or answers(server.ready_url):
+                pending.remove(server)
+        if pending and time.monotonic() > deadline:
+            names = ", ".join(s.name for s in pending)
+            raise StartupError(f"Timed out after {timeout_seconds:.0f}s waiting for: {names}.")
+        if pending:
+            time.sleep(0.2)

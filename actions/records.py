@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -140,9 +141,10 @@ class Handoff(Base):
 
 
 class OutboxMessage(Base):
-    """A delivery still to make (or made): one POST or email, retried until it succeeds."""
+    """A delivery still to make (or made): one POST or email, retried until it succeeds or the cap."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)  # what workers claim
 
     id = Column(Integer, primary_key=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
@@ -151,11 +153,14 @@ class OutboxMessage(Base):
     target = Column(String(16), nullable=False)  # webhook | email
     destination = Column(String(500), nullable=False)  # URL or email address
     body = Column(Text, nullable=False)  # the exact JSON sent (and signed)
-    status = Column(String(16), nullable=False, default="pending", index=True)  # pending | delivered | rejected
+    # pending | delivered | rejected (4xx) | failed (gave up after DELIVERY_MAX_ATTEMPTS) | cancelled (erased)
+    status = Column(String(16), nullable=False, default="pending", index=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
     last_error = Column(Text, nullable=True)
     delivered_at = Column(UTCDateTime, nullable=True)
+    claimed_by = Column(String(64), nullable=True)  # the delivery worker sending it now (or that last did)
+    lease_until = Column(UTCDateTime, nullable=True)  # no other worker takes it before then (actions/delivery.py)
 
 
 class WhatsAppInbound(Base):
@@ -206,6 +211,8 @@ class WhatsAppOutbound(Base):
     message_id = Column(String(255), nullable=True, index=True)  # Meta's wamid once accepted
     error_code = Column(Integer, nullable=True)  # Meta's error code for a failure
     error = Column(Text, nullable=True)  # why it failed or is held, for staff
+    claimed_by = Column(String(64), nullable=True)  # the Rasa server sending it now (or that last did)
+    lease_until = Column(UTCDateTime, nullable=True)  # no other server sends it before then
 
 
 class WhatsAppStatus(Base):

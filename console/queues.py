@@ -28,7 +28,7 @@ class QueueItem:
     @property
     def flagged(self) -> bool:
         needs_staff = getattr(self.record, "needs_staff", False)
-        return needs_staff or any(d.status == "rejected" for d in self.deliveries)
+        return needs_staff or any(d.status in ("rejected", "failed") for d in self.deliveries)
 
     @property
     def delivery_state(self) -> str:
@@ -37,8 +37,8 @@ class QueueItem:
         if not self.deliveries:
             return "stored only (no delivery configured)"
         states = {d.status for d in self.deliveries}
-        if "rejected" in states:
-            return "refused: " + "; ".join(d.last_error or "" for d in self.deliveries if d.status == "rejected")
+        if refused := [d for d in self.deliveries if d.status in ("rejected", "failed")]:  # failed: retry cap
+            return "refused: " + "; ".join(d.last_error or "" for d in refused)
         if "pending" in states:
             pending = [d for d in self.deliveries if d.status == "pending"]
             tries = max(d.attempts for d in pending)
@@ -49,7 +49,7 @@ class QueueItem:
 def queue(db: Session, model: type[Booking] | type[Handoff], kind: str, open_only: bool) -> list[QueueItem]:
     """The newest PAGE_SIZE, and every flagged one however old (those need staff most)."""
     refused = select(OutboxMessage.idempotency_key).where(
-        OutboxMessage.kind == kind, OutboxMessage.status == "rejected"
+        OutboxMessage.kind == kind, OutboxMessage.status.in_(("rejected", "failed"))
     )
     flagged = model.reference.in_(refused)
     if model is Booking:

@@ -1,22 +1,34 @@
-"""The outbox against a real local receiver and a real (SQLite) database with the migrated schema."""
+"""The outbox against a real local receiver and a real (SQLite) database with the migrated schema.
+
+Several workers sharing a database (claims, leases, retries, the retry cap) are tested in
+test_delivery_workers.py, on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import random
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import inspect
 
 from actions import delivery, records
 from console import models as console_models
+from tests.databases import fresh_database
 from tests.receiver import WebhookReceiver
 from tools.servers import PROJECT_ROOT, VENV_BIN, free_port
 
@@ -60,10 +72,26 @@ def outbox_row(url: str, reference: str) -> records.OutboxMessage:
         return db.query(records.OutboxMessage).filter_by(idempotency_key=reference).one()
 
 
-def test_migrations_create_exactly_the_models_schema(database: str) -> None:
-    with records.engine(database).connect() as connection:
+def schema_differences(url: str) -> list:
+    with records.engine(url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": console_models.managed_by_metadata})
-        assert compare_metadata(context, records.Base.metadata) == []
+        return compare_metadata(context, records.Base.metadata)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migrations_create_exactly_the_models_schema_and_the_claims_one_goes_back_and_forth(
+    kind: str, tmp_path: Path
+) -> None:
+    with fresh_database(kind, tmp_path) as url:
+        assert schema_differences(url) == []
+        config = Config(str(PROJECT_ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+        config.set_main_option("sqlalchemy.url", url)
+        command.downgrade(config, "0004")
+        columns = {c["name"] for c in inspect(records.engine(url)).get_columns("outbox")}
+        assert "lease_until" not in columns and "claimed_by" not in columns
+        command.upgrade(config, "head")
+        assert schema_differences(url) == []
 
 
 def test_delivered_message_is_signed_and_keyed(database: str, receiver: WebhookReceiver) -> None:
@@ -96,7 +124,9 @@ def test_receiver_down_is_retried_later_with_growing_delays(database: str, recei
     assert delivery.backoff(1) < delivery.backoff(2) < delivery.backoff(3) <= delivery.backoff(30)
 
 
-@pytest.mark.parametrize(("status", "retried"), [(500, True), (503, True), (400, False), (422, False)])
+@pytest.mark.parametrize(
+    ("status", "retried"), [(500, True), (503, True), (408, True), (400, False), (404, False), (422, False)]
+)
 def test_server_errors_are_retried_and_refusals_are_not(
     database: str, receiver: WebhookReceiver, status: int, retried: bool
 ) -> None:
@@ -146,3 +176,44 @@ def test_staff_email_goes_through_a_real_smtp_server(database: str, monkeypatch:
         assert b"HO-TEST42" in envelope.content
     finally:
         controller.stop()
+
+
+@given(attempts=st.integers(min_value=1, max_value=10_000), rng=st.randoms(use_true_random=False))
+def test_backoff_has_jitter_between_half_and_all_of_a_growing_ceiling(attempts: int, rng: random.Random) -> None:
+    ceiling = delivery.backoff_ceiling(attempts)
+    assert ceiling == min(delivery.MAX_RETRY_SECONDS, delivery.FIRST_RETRY_SECONDS * 2 ** min(attempts - 1, 30))
+    delay = delivery.backoff(attempts, rng).total_seconds()
+    assert ceiling / 2 <= delay <= ceiling
+    assert delivery.backoff(attempts + 1, rng).total_seconds() >= delay * (0.5 if ceiling == 600 else 1)
+
+
+def test_rows_that_failed_together_do_not_come_back_in_lockstep() -> None:
+    for attempts in (1, 4, 12):
+        delays = [delivery.backoff(attempts).total_seconds() for _ in range(40)]
+        ceiling = delivery.backoff_ceiling(attempts)
+        assert len(set(delays)) == len(delays), "each row gets its own delay"
+        assert max(delays) - min(delays) > ceiling / 8, "spread over the window, not bunched"
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+
+
+def test_retry_after_in_seconds_or_as_an_http_date_capped_at_the_longest_backoff() -> None:
+    now = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    assert delivery.retry_after_seconds("7", now) == 7
+    assert delivery.retry_after_seconds(" 120 ", now) == 120
+    assert delivery.retry_after_seconds("86400", now) == delivery.MAX_RETRY_SECONDS
+    assert delivery.retry_after_seconds(format_datetime(now + timedelta(seconds=45), usegmt=True), now) == 45
+    assert delivery.retry_after_seconds("Tue, 24 Nov 2026 09:29:00 GMT", now) == 0, "a date passed: now"
+    for nonsense in (None, "", "soon", "-5", "1.5", "٣"):
+        assert delivery.retry_after_seconds(nonsense, now) is None, nonsense
+
+
+def test_the_retry_cap_turns_a_retry_into_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELIVERY_MAX_ATTEMPTS", "4")
+    down = delivery.Result(False, error="HTTP 503")
+    assert [delivery.outcome(down, n) for n in (1, 3, 4, 5)] == ["retry", "retry", "failed", "failed"]
+    assert delivery.outcome(delivery.Result(True), 4) == "delivered"
+    assert delivery.outcome(delivery.Result(False, permanent=True), 1) == "rejected"
+    monkeypatch.delenv("DELIVERY_MAX_ATTEMPTS")
+    assert delivery.max_attempts() == delivery.MAX_ATTEMPTS
+    worst = sum(delivery.backoff_ceiling(n) for n in range(1, delivery.MAX_ATTEMPTS))
+    assert 3600 <= worst <= 3 * 3600, "by default a receiver has one to two hours to come back"

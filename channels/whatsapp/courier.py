@@ -3,6 +3,8 @@
 Every message is stored before it is sent (store.queue), so nothing is lost when Meta is
 down or the server restarts: the retry loop picks up whatever is still pending. Failures
 Meta calls permanent are kept with its error code for staff (GET /staff/whatsapp/problems).
+Every Rasa server runs a courier; a message is claimed before it is sent (store.next_due), so
+of several servers sharing the database only one sends it.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ class Courier:
             logger.error("WhatsApp send to %s failed (Meta error %s): %s", who, error.code, error)
             await asyncio.to_thread(store.mark_failed, outbound_id, str(error), error.code)
             return True
-        await asyncio.to_thread(store.mark_sent, outbound_id, message_id)
+        if not await asyncio.to_thread(store.mark_sent, outbound_id, message_id):
+            who = conversation_ref(contact.conversation_id)
+            logger.warning("WhatsApp message to %s was sent after this server's claim on it ran out", who)
         return True
 
     async def retry_forever(self, interval_seconds: float) -> None:

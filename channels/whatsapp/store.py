@@ -3,11 +3,20 @@
 The channel calls them through `asyncio.to_thread`, so the Rasa server's event loop never
 waits on the database. Inserts that must happen once (a message id, a status) use the
 database's own "on conflict do nothing", which holds across threads, processes and servers.
+
+Several Rasa servers may share the database, each running a courier: a server claims a
+conversation's oldest due message with a lease (its id in `claimed_by`, `lease_until`) by a
+compare-and-set, so only one server sends it; the others skip the conversation until it is
+settled, which keeps its messages in order. A result is stored only by the server that still
+holds the claim, and a server that stopped mid-send leaves a lease that runs out.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
@@ -23,9 +32,20 @@ from channels.whatsapp.webhook import InboundMessage, Notification, Sender
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 STALE_CLAIM = timedelta(minutes=5)  # a turn claimed this long ago belonged to a server that stopped
 UNCLAIMED = timedelta(minutes=1)  # a message not yet claimed after this long has no server handling it
-SEND_LEASE = timedelta(seconds=30)  # one server sends a message at a time
+SEND_LEASE = timedelta(seconds=30)  # one server sends a message at a time (Graph's timeout is 10 s)
 WINDOW_CLOSED = "The visitor's 24-hour WhatsApp window has closed: only an approved template can reach them."
 OPTED_OUT = "The visitor sent STOP: nothing more is sent to them on WhatsApp."
+
+
+_server: tuple[int, str] | None = None
+
+
+def server_id() -> str:
+    """This process's name in `claimed_by`: host, pid and a random part (pids are reused)."""
+    global _server
+    if _server is None or _server[0] != os.getpid():
+        _server = (os.getpid(), f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}")
+    return _server[1]
 
 
 def _insert(db: Session, table, **values):
@@ -237,21 +257,29 @@ def hold_reason(contact: WhatsAppContact | None, now: datetime, confirmation: bo
     return None
 
 
+def _lease_free(now: datetime):
+    return or_(WhatsAppOutbound.lease_until.is_(None), WhatsAppOutbound.lease_until < now)
+
+
 def conversations_with_due_messages() -> list[str]:
+    now = utcnow()
     with records.session() as db:
         return list(
             db.scalars(
                 select(WhatsAppOutbound.conversation_id)
-                .where(WhatsAppOutbound.state == "pending", WhatsAppOutbound.next_attempt_at <= utcnow())
+                .where(WhatsAppOutbound.state == "pending", WhatsAppOutbound.next_attempt_at <= now, _lease_free(now))
                 .distinct()
             )
         )
 
 
-def next_due(conversation_id: str) -> tuple[WhatsAppOutbound, WhatsAppContact] | None:
-    """Leases the conversation's oldest unsent message, if it is due; None when there is none.
+def next_due(conversation_id: str, server: str | None = None) -> tuple[WhatsAppOutbound, WhatsAppContact] | None:
+    """Claims the conversation's oldest unsent message for this server, if it is due and no
+    other server holds it; None otherwise.
 
-    Messages go out strictly in order: while the oldest waits for a retry, the rest wait too.
+    Messages go out strictly in order: while the oldest waits for a retry, or is being sent
+    by another server, the rest wait too. The claim is a compare-and-set on the row, so of
+    several servers (or threads) asking at once exactly one gets it.
     """
     now = utcnow()
     with records.session() as db:
@@ -261,12 +289,19 @@ def next_due(conversation_id: str) -> tuple[WhatsAppOutbound, WhatsAppContact] |
             .order_by(WhatsAppOutbound.id)
             .limit(1)
         ).first()
-        if oldest is None or oldest.next_attempt_at > now:
+        if oldest is None or oldest.next_attempt_at > now or (oldest.lease_until and oldest.lease_until >= now):
             return None
         leased = db.execute(
             update(WhatsAppOutbound)
-            .where(WhatsAppOutbound.id == oldest.id, WhatsAppOutbound.next_attempt_at <= now)
-            .values(next_attempt_at=now + SEND_LEASE, attempts=WhatsAppOutbound.attempts + 1)
+            .where(
+                WhatsAppOutbound.id == oldest.id,
+                WhatsAppOutbound.state == "pending",
+                WhatsAppOutbound.next_attempt_at <= now,
+                _lease_free(now),
+            )
+            .values(
+                claimed_by=server or server_id(), lease_until=now + SEND_LEASE, attempts=WhatsAppOutbound.attempts + 1
+            )
         )
         if leased.rowcount != 1:
             return None
@@ -274,25 +309,35 @@ def next_due(conversation_id: str) -> tuple[WhatsAppOutbound, WhatsAppContact] |
         return oldest, db.get(WhatsAppContact, conversation_id)
 
 
-def mark_sent(outbound_id: int, message_id: str) -> None:
-    _update(outbound_id, state="sent", sent_at=utcnow(), message_id=message_id, error=None, error_code=None)
+# The marks store a send's result only while this server still holds the message's claim (a
+# server whose lease ran out cannot overwrite another's result); each says whether it did.
 
 
-def mark_retry(outbound_id: int, delay: timedelta, error: str, code: int | None) -> None:
-    _update(outbound_id, next_attempt_at=utcnow() + delay, error=error, error_code=code)
+def mark_sent(outbound_id: int, message_id: str, server: str | None = None) -> bool:
+    return _update(
+        outbound_id, server, state="sent", sent_at=utcnow(), message_id=message_id, error=None, error_code=None
+    )
 
 
-def mark_failed(outbound_id: int, error: str, code: int | None) -> None:
-    _update(outbound_id, state="failed", error=error, error_code=code)
+def mark_retry(outbound_id: int, delay: timedelta, error: str, code: int | None, server: str | None = None) -> bool:
+    """Not on a message held meanwhile (STOP): it keeps the reason it is held."""
+    values = {"next_attempt_at": utcnow() + delay, "error": error, "error_code": code}
+    return _update(outbound_id, server, WhatsAppOutbound.state == "pending", **values)
 
 
-def mark_held(outbound_id: int, reason: str) -> None:
-    _update(outbound_id, state="held", error=reason)
+def mark_failed(outbound_id: int, error: str, code: int | None, server: str | None = None) -> bool:
+    return _update(outbound_id, server, state="failed", error=error, error_code=code)
 
 
-def _update(outbound_id: int, **values) -> None:
+def mark_held(outbound_id: int, reason: str, server: str | None = None) -> bool:
+    return _update(outbound_id, server, state="held", error=reason)
+
+
+def _update(outbound_id: int, server: str | None, *where, **values) -> bool:
+    mine = WhatsAppOutbound.id == outbound_id, WhatsAppOutbound.claimed_by == (server or server_id())
     with records.session() as db:
-        db.execute(update(WhatsAppOutbound).where(WhatsAppOutbound.id == outbound_id).values(**values))
+        stored = db.execute(update(WhatsAppOutbound).where(*mine, *where).values(lease_until=None, **values))
+        return stored.rowcount == 1
 
 
 def problems() -> list[dict]:

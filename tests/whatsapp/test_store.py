@@ -152,3 +152,53 @@ def test_an_older_message_arriving_late_does_not_shorten_the_24_hour_window(data
     (old,) = store.record_arrivals(parse_notification(webhook("old", "wamid.old")))
     old = replace(old, sent_at=new.sent_at - timedelta(hours=30))
     assert store.note_inbound(old).last_inbound_at == new.sent_at
+
+
+def test_of_several_servers_asking_at_once_exactly_one_sends_a_message(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("only once")])
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda n: store.next_due(key, server=f"server-{n}"), range(8)))
+    (winner,) = [claim for claim in claims if claim]
+    outbound, _ = winner
+    assert outbound.attempts == 1 and outbound.claimed_by.startswith("server-")
+
+
+def test_a_conversation_whose_oldest_message_another_server_sends_waits_for_it(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("first"), text_message("second")])
+    first, _ = store.next_due(key, server="server-a")
+    assert store.next_due(key, server="server-b") is None, "the second is due, but goes after the first"
+    assert not store.mark_sent(first.id, "wamid.x", server="server-b"), "only the claimant stores the result"
+    assert store.mark_sent(first.id, "wamid.1", server="server-a")
+    second, _ = store.next_due(key, server="server-b")
+    assert '"second"' in second.body
+
+
+def test_a_server_whose_claim_ran_out_cannot_overwrite_the_new_sender_s_result(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("hello")])
+    stale, _ = store.next_due(key, server="server-a")
+    with records.session() as db:  # server-a stopped answering: its lease runs out
+        db.execute(update(WhatsAppOutbound).values(lease_until=records.utcnow() - timedelta(seconds=1)))
+    fresh, _ = store.next_due(key, server="server-b")
+    assert fresh.id == stale.id and fresh.attempts == 2
+    assert store.mark_sent(fresh.id, "wamid.b", server="server-b")
+    assert not store.mark_failed(stale.id, "HTTP 400", 100, server="server-a")
+    assert not store.mark_retry(stale.id, timedelta(seconds=5), "HTTP 503", None, server="server-a")
+    with records.session() as db:
+        sent = db.get(WhatsAppOutbound, fresh.id)
+    assert (sent.state, sent.message_id, sent.claimed_by, sent.error, sent.lease_until) == (
+        "sent", "wamid.b", "server-b", None, None
+    )  # fmt: skip
+    assert store.next_due(key, server="server-a") is None
+
+
+def test_a_message_held_by_stop_while_it_was_being_sent_keeps_its_reason(database: str) -> None:
+    key = contact_after("hi", database)
+    store.queue(key, [text_message("sending when STOP came")])
+    outbound, _ = store.next_due(key)
+    store.set_opted_out(key, True)
+    assert not store.mark_retry(outbound.id, timedelta(0), "HTTP 503", None)
+    (problem,) = store.problems()
+    assert problem["state"] == "held" and problem["reason"] == store.OPTED_OUT

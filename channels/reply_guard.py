@@ -148,10 +148,10 @@ class ReplyGuard:
             return
         if message.text and "\x00" in message.text:  # PostgreSQL cannot store NUL in text (the tracker store)
             message.text = message.text.replace("\x00", "")
-        await self._commands.admit(message)
         counter = CountingOutputChannel(message.output_channel)
         message.output_channel = counter
         try:
+            await self._commands.admit(message)
             await self._handler(message)
         except Exception:  # the tracker store or the lock store is down: say so, rather than nothing
             logger.exception("Turn failed for %s; asked the visitor to send again", conversation_ref(message.sender_id))

@@ -23,6 +23,8 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from channels.commands import OfferedCommands, ServerCommand
 from channels.erasure import CompletingErasures
+from channels.fail_closed import fail_closed
+from channels.once_only import OnceOnly, client_message_id
 from channels.rate_limit import (
     SLOW_DOWN,
     client_address,
@@ -42,18 +44,24 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
     """Builds a channel's blueprint around a guarded handler bound to the running server."""
     probe = ActionServerProbe()
     paused = PausedConversations()
-    erasures = CompletingErasures(on_new_message)
+    once_only = OnceOnly(on_new_message)
+    erasures = CompletingErasures(once_only)
     commands = OfferedCommands()
     blueprint = blueprint_factory(ReplyGuard(erasures, probe, paused, commands))
 
     @blueprint.listener("before_server_start")
     async def attach_to_server(app: Sanic, _loop: Any) -> None:
         probe.attach(app)
+        once_only.attach(app)
         paused.attach(app)
         erasures.attach(app)
         commands.attach(app)
         trust_proxies(app)
         redact_server_logs()
+
+    @blueprint.listener("after_server_start")
+    async def once_the_agent_is_loaded(app: Sanic, _loop: Any) -> None:
+        fail_closed(app)
 
     return blueprint
 
@@ -108,7 +116,13 @@ def shared_rooms() -> AsyncRedisManager | None:
 
 
 class RestChannel(RestInput):
-    """`POST /webhooks/rest/webhook`, answered with the bot's messages as a JSON list."""
+    """`POST /webhooks/rest/webhook`, answered with the bot's messages as a JSON list.
+
+    An optional `"message_id"` (8 to 64 letters, digits, - or _) makes a repeated request
+    answered from the transcript instead of running again (channels/once_only.py)."""
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return client_message_id(request.json.get("message_id"))
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         blueprint = guarded(super().blueprint, on_new_message)
@@ -137,9 +151,10 @@ class SocketIOChannel(SocketIOInput):
             The server answers `session_confirm` with the id to use: the stored one if this
             server issued it (channels/web_sessions.py), else a new one, and greets a new
             visitor. The connection joins that id's room, where replies (and staff's) go.
-        user_uttered {"message": <text>}
+        user_uttered {"message": <text>, "message_id": <optional id>}
             A turn in the connection's conversation; a `session_id` in it is ignored, and
-            so is Rasa's client-set metadata (nothing a browser makes up is stored).
+            so is Rasa's client-set metadata (nothing a browser makes up is stored). The
+            page names each message, so one it sends again after a reconnect runs once.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -206,7 +221,8 @@ class SocketIOChannel(SocketIOInput):
                 await slow_down(sid)
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await handler(UserMessage(data["message"], output, session_id, input_channel=self.name()))
+            named = client_message_id(data.get("message_id"))
+            await handler(UserMessage(data["message"], output, session_id, input_channel=self.name(), metadata=named))
 
         return blueprint
 

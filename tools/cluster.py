@@ -22,6 +22,7 @@ same conversation.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -102,6 +103,10 @@ class Cluster:
             "SOCKETIO_REDIS_URL": settings.redis_url,
             "SOCKETIO_REDIS_CHANNEL": f"{settings.redis_prefix}-socketio",
             "WEBCHAT_SECRET": webchat_secret(),  # ids one server issues, every server accepts
+            # The console calls the staff API through the load balancer; without a token of the
+            # clinic's own, this run gets a random one (as with `make run`).
+            "STAFF_TOKEN": os.environ.get("STAFF_TOKEN") or secrets.token_urlsafe(24),
+            "TRUSTED_PROXIES": "1",  # HAProxy: the visitor's address is in X-Forwarded-For (rate limits)
             **settings.extra_env,
         }
         self.nodes = [
@@ -220,8 +225,8 @@ class Cluster:
         return path
 
 
-# Requests that never reached a server (refused, or the server closed without answering: it
-# died) are retried once on another; a request a server is working on is never sent twice.
+# A request whose server refused it or died before answering is retried on another server
+# (a named message then runs once: channels/once_only.py). A slow answer is never retried.
 # socket.io's long-polling needs every request of a session on one server: the cookie pins it.
 HAPROXY_CONFIG = f"""# Written by tools/cluster.py.
 global
@@ -230,6 +235,7 @@ global
 defaults
     mode http
     option http-buffer-request
+    option forwardfor
     timeout connect 2s
     timeout client 65s
     timeout server 65s

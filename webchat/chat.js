@@ -112,10 +112,19 @@
     statusLine.hidden = !text;
   }
 
-  // The server knows which conversation this connection belongs to: only the text is sent.
+  // The server knows which conversation this connection belongs to: only the text is sent,
+  // with an id. A message still unanswered when the connection drops is sent again after
+  // reconnecting; the id makes the server answer it once, even if it had already run.
+  var unanswered = null;
+
+  function messageId() {
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
   function send(payload, shownText) {
     showMessage("user", shownText);
-    socket.emit("user_uttered", { message: payload });
+    unanswered = { message: payload, message_id: messageId() };
+    socket.emit("user_uttered", unanswered);
     showTyping();
   }
 
@@ -134,9 +143,15 @@
     if (!continued) showTyping();
     sessionId = confirmedId;
     localStorage.setItem(SESSION_KEY, sessionId);
+    if (continued && unanswered) {
+      socket.emit("user_uttered", unanswered);
+      showTyping();
+    }
+    if (!continued) unanswered = null;
   });
 
   socket.on("bot_uttered", function (message) {
+    unanswered = null;
     hideTyping();
     if (message.text) showMessage("bot", message.text);
     var replies = message.quick_replies || message.buttons;

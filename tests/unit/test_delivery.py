@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import random
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -30,19 +29,17 @@ from actions import delivery, records
 from console import models as console_models
 from tests.databases import fresh_database
 from tests.receiver import WebhookReceiver
-from tools.servers import PROJECT_ROOT, VENV_BIN, free_port
+from tools.servers import PROJECT_ROOT, free_port
 
 SECRET = "unit-secret"
 
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'records.db'}"
-    env = {"PATH": str(VENV_BIN), "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
-    subprocess.run([str(VENV_BIN / "alembic"), "upgrade", "head"], cwd=PROJECT_ROOT, env=env, check=True)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("BOOKING_WEBHOOK_SECRET", SECRET)
-    yield url
+    with fresh_database("sqlite", tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("BOOKING_WEBHOOK_SECRET", SECRET)
+        yield url
 
 
 @pytest.fixture

@@ -34,9 +34,9 @@ from tools.servers import PROJECT_ROOT, free_port
 SECRET = "unit-secret"
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with fresh_database("sqlite", tmp_path) as url:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("BOOKING_WEBHOOK_SECRET", SECRET)
         yield url

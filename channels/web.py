@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from channels.action_replies import validate_with_one_validator
 from channels.commands import OfferedCommands, ServerCommand
 from channels.erasure import CompletingErasures
 from channels.fail_closed import fail_closed
@@ -62,6 +63,7 @@ def guarded(blueprint_factory: Callable[[Handler], Blueprint], on_new_message: H
     @blueprint.listener("after_server_start")
     async def once_the_agent_is_loaded(app: Sanic, _loop: Any) -> None:
         fail_closed(app)
+        validate_with_one_validator()
 
     return blueprint
 

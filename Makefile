@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run run-cluster haproxy test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
-        context-compare bench-console check-config bookings staff-user purge erase export-visitor browser lock \
+        context-compare bench-console bench check-config bookings staff-user purge erase export-visitor browser lock \
         check-lock clean
 
 run: setup train check-config
@@ -128,6 +128,12 @@ context-compare: $(INSTALLED)
 # The staff console's list, filters and search on 100,000 generated conversations, on SQLite and PostgreSQL.
 bench-console: setup
 	$(PY) -m tools.bench_console
+
+# The clinic against stock Rasa 3.6 (`rasa init`'s moodbot), and one Rasa server against clusters of
+# 1-3 behind HAProxy: load at 1/10/50 visitors, time to ready, memory, profiles, training time
+# (about 25 minutes; BENCH_ARGS=--quick for a fast check, --skip-training). results/bench/REPORT.md.
+bench: setup train haproxy
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 # Headless Chromium for the browser test, from Debian's packages (Playwright's own browser
 # download cannot work on machines without general internet access).

@@ -42,7 +42,11 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis import asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from channels.redact import conversation_ref
 
@@ -89,6 +93,10 @@ class OrderedRedisLockStore(LockStore):
             ssl=bool(settings.get("use_ssl", False)),
             socket_timeout=float(settings.get("socket_timeout", 2)),
             socket_connect_timeout=float(settings.get("socket_timeout", 2)),
+            # After Redis restarts, every pooled connection is dead: each is replaced on first use
+            # instead of failing that turn. While Redis is down, three quick tries, then fail closed.
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         self.prefix = f"{settings.get('key_prefix', 'clinic')}:lock:"
         self.heartbeat_ms = int(float(settings.get("heartbeat_seconds", HEARTBEAT_SECONDS)) * 1000)

@@ -141,6 +141,20 @@ class RestChannel(RestInput):
         return blueprint
 
 
+class SocketReplies(SocketIOOutput):
+    """Rasa's socket.io output, sending straight to a connection this server holds.
+
+    With the Redis manager (a cluster) every emit is published through Redis, even to a
+    connection in this very process: a round trip per reply, and while Redis is down or its
+    subscriber reconnecting, nothing reaches the visitor, not even the apology. Only a room with
+    no connection here (a staff reply to a page connected to another server) goes through Redis.
+    """
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        here = bool(self.sio.manager.rooms.get("/", {}).get(socket_id))
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=here)
+
+
 class SocketIOChannel(SocketIOInput):
     """The socket.io endpoint the web chat page talks to.
 
@@ -165,6 +179,10 @@ class SocketIOChannel(SocketIOInput):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         return guarded(self._blueprint, on_new_message)
+
+    def get_output_channel(self) -> SocketReplies | None:
+        """Where staff replies go (channels/staff.py)."""
+        return SocketReplies(self.sio, self.bot_message_evt) if self.sio else None
 
     def _blueprint(self, handler: Handler) -> Blueprint:
         # cors_allowed_origins=[] as in Rasa: engine.io leaves origins unchecked.
@@ -192,7 +210,7 @@ class SocketIOChannel(SocketIOInput):
 
         async def slow_down(sid: str) -> None:
             """No turn: the visitor is asked to slow down, on this connection only."""
-            await sio.emit(self.bot_message_evt, {"text": SLOW_DOWN}, room=sid, namespace=namespace)
+            await sio.emit(self.bot_message_evt, {"text": SLOW_DOWN}, room=sid, namespace=namespace, ignore_queue=True)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
@@ -208,9 +226,9 @@ class SocketIOChannel(SocketIOInput):
                     sio.leave_room(sid, room, namespace=namespace)
             sio.enter_room(sid, session_id, namespace=namespace)
             await sio.save_session(sid, {**session, "session_id": session_id}, namespace=namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace, ignore_queue=True)
             if is_new:
-                output = SocketIOOutput(sio, self.bot_message_evt)
+                output = SocketReplies(sio, self.bot_message_evt)
                 await handler(ServerCommand(GREETING, output, session_id, input_channel=self.name()))
 
         @sio.on(self.user_message_evt, namespace=namespace)
@@ -222,7 +240,7 @@ class SocketIOChannel(SocketIOInput):
             if limits.wait_for_client(session["client"]) or limits.wait_for_conversation(self.name(), session_id):
                 await slow_down(sid)
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = SocketReplies(sio, self.bot_message_evt)
             named = client_message_id(data.get("message_id"))
             await handler(UserMessage(data["message"], output, session_id, input_channel=self.name(), metadata=named))
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real assistant (action server + Rasa server) on free local ports.
+"""Shared fixtures: the real assistant (action server + Rasa server) on free local ports, and
+one headless Chromium (Debian's, driven by Playwright) for every browser test.
 
 The servers run as separate processes exactly as `make run` starts them, with their own
 copy of clinic.yml and their own SQLite tracker store, so tests can change both freely.
@@ -6,17 +7,34 @@ copy of clinic.yml and their own SQLite tracker store, so tests can change both 
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.receiver import WebhookReceiver
 from tests.support import UNLIMITED, WEBHOOK_SECRET, WHATSAPP, RunningAssistant, meta_simulator, running_assistant
 from tests.whatsapp.simulator import GraphSimulator
 from tools.model import model_path
 from tools.servers import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is needed for the browser tests: run `make browser` (installs Debian's chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

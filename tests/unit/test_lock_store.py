@@ -11,6 +11,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -20,6 +23,7 @@ from rasa.utils.endpoints import EndpointConfig
 from channels.lock_store import OrderedRedisLockStore
 from tools.servers import PROJECT_ROOT, free_port
 
+T = TypeVar("T")
 REDIS_DB = 15  # the tests' own database number, away from a running cluster's
 
 
@@ -53,6 +57,13 @@ def contender(prefix: str, conversation: str, turns: int, name: str) -> subproce
     )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.Popen([sys.executable, "-c", code, prefix, conversation, str(turns), name], env=env)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests) keeps an
+    event loop running in the main thread for the rest of the session."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -92,7 +103,7 @@ def test_turns_run_in_the_order_the_messages_arrived(prefix: str) -> None:
         await asyncio.gather(*tasks)
         return order
 
-    assert asyncio.run(scenario()) == list(range(8))
+    assert run(scenario()) == list(range(8))
 
 
 def test_other_conversations_do_not_wait(prefix: str) -> None:
@@ -103,7 +114,7 @@ def test_other_conversations_do_not_wait(prefix: str) -> None:
             async with store.lock("other-visitor"):
                 return time.monotonic() - started
 
-    assert asyncio.run(scenario()) < 0.5
+    assert run(scenario()) < 0.5
 
 
 def test_a_killed_holder_is_passed_over_within_its_heartbeat(prefix: str) -> None:
@@ -126,10 +137,10 @@ def test_a_killed_holder_is_passed_over_within_its_heartbeat(prefix: str) -> Non
                 return time.monotonic() - started
 
         with pytest.raises(LockError):  # a live holder keeps its lock past a waiter's patience
-            asyncio.run(wait_behind_holder(timeout=2.5))
+            run(wait_behind_holder(timeout=2.5))
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
-        assert asyncio.run(wait_behind_holder(timeout=30)) < 3, "a dead server's lock must not stall the visitor"
+        assert run(wait_behind_holder(timeout=30)) < 3, "a dead server's lock must not stall the visitor"
     finally:
         holder.kill()
         holder.wait(timeout=10)
@@ -142,5 +153,5 @@ def test_an_unreachable_redis_refuses_the_turn(prefix: str) -> None:
 
     started = time.monotonic()
     with pytest.raises(LockError, match="Redis"):
-        asyncio.run(scenario())
+        run(scenario())
     assert time.monotonic() - started < 5

@@ -71,17 +71,6 @@ def test_chat_page_is_served_by_the_rasa_server(assistant: RunningAssistant) -> 
     assert requests.get(f"{assistant.url}/chat/assets/chat.js", timeout=10).status_code == 200
 
 
-def test_transcripts_survive_a_restart_of_the_rasa_server(assistant: RunningAssistant, visitor: str) -> None:
-    assistant.say(visitor, "hi there")
-    assistant.say(visitor, "where are you based?")
-    assistant.restart("rasa_server")
-
-    events = assistant.tracker(visitor)["events"]
-    said = [e["text"] for e in events if e["event"] == "user"]
-    assert said == ["hi there", "where are you based?"]
-    assert any(e["event"] == "bot" and "Opening hours" in (e.get("text") or "") for e in events)
-
-
 def test_action_server_down_gets_an_apology_then_recovers(assistant: RunningAssistant, visitor: str) -> None:
     assistant.say(visitor, "hello")
     assistant.servers.action_server.stop()

@@ -318,10 +318,18 @@ def test_meta_gets_its_answer_fast_while_the_bot_is_busy(meta: GraphSimulator, a
     assert all_answered > 2 * all_acknowledged, report
 
 
-def test_a_message_acknowledged_before_a_restart_is_answered_after_it(
-    whatsapp: WhatsAppVisitor, assistant: RunningAssistant, records_url: str, monkeypatch: pytest.MonkeyPatch
+def test_a_restart_keeps_transcripts_and_answers_a_message_acknowledged_before_it(
+    whatsapp: WhatsAppVisitor,
+    assistant: RunningAssistant,
+    records_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    visitor: str,
 ) -> None:
-    """The state a crash leaves behind: Meta has its 200, the turn never ran."""
+    """One restart of the Rasa server (each costs a model load) for two things that must survive
+    it: a web visitor's transcript, and the state a crash leaves behind on WhatsApp (Meta has its
+    200, the turn never ran)."""
+    assistant.say(visitor, "hi there")
+    assistant.say(visitor, "where are you based?")
     assistant.servers.rasa_server.stop()
     try:
         body = whatsapp.meta.message_webhook(whatsapp.contact, {"type": "text", "text": {"body": "does it hurt?"}})
@@ -331,6 +339,9 @@ def test_a_message_acknowledged_before_a_restart_is_answered_after_it(
         assistant.restart("rasa_server")
     whatsapp.meta.wait_for_sends(1, recipient=whatsapp.recipient, timeout=60)
     assert "discomfort" in whatsapp.received[0].text.lower() or "numb" in whatsapp.received[0].text.lower()
+    events = assistant.tracker(visitor)["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["hi there", "where are you based?"]
+    assert any(e["event"] == "bot" and "Opening hours" in (e.get("text") or "") for e in events)
 
 
 def test_a_send_meta_refuses_for_good_is_not_retried_and_is_shown_to_staff(

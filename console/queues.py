@@ -94,7 +94,8 @@ def _ledgers(db: Session, conversation_ids: list[str]) -> dict[str, list[Consent
 
 
 def retry(db: Session, kind: str, reference: str) -> int:
-    """Queues every refused or waiting delivery of this record again, now; returns how many."""
+    """Queues every refused, failed or waiting delivery of this record again, now, with a full
+    new round of attempts (staff asked after fixing the cause); returns how many."""
     messages = db.scalars(
         select(OutboxMessage).where(
             OutboxMessage.kind == kind,
@@ -104,7 +105,7 @@ def retry(db: Session, kind: str, reference: str) -> int:
     )
     count = 0
     for message in messages:
-        message.status, message.next_attempt_at = "pending", records.utcnow()
+        message.status, message.next_attempt_at, message.attempts = "pending", records.utcnow(), 0
         count += 1
     if kind == "booking":
         booking = db.scalars(select(Booking).where(Booking.reference == reference)).one_or_none()

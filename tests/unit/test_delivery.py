@@ -27,6 +27,7 @@ from sqlalchemy import inspect
 
 from actions import delivery, records
 from console import models as console_models
+from console import queues
 from tests.databases import fresh_database
 from tests.receiver import WebhookReceiver
 from tools.servers import PROJECT_ROOT, free_port
@@ -214,3 +215,21 @@ def test_the_retry_cap_turns_a_retry_into_failed(monkeypatch: pytest.MonkeyPatch
     assert delivery.max_attempts() == delivery.MAX_ATTEMPTS
     worst = sum(delivery.backoff_ceiling(n) for n in range(1, delivery.MAX_ATTEMPTS))
     assert 3600 <= worst <= 3 * 3600, "by default a receiver has one to two hours to come back"
+
+
+def test_a_staff_retry_after_the_cap_gets_a_full_new_round(
+    database: str, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELIVERY_MAX_ATTEMPTS", "2")
+    reference = queue_booking(database, receiver)  # the booking system is down
+    for _ in range(2):
+        delivery.deliver_due(now=records.utcnow() + timedelta(hours=1), url=database)
+    assert outbox_row(database, reference).status == "failed"
+    with records.session(database) as db:
+        assert queues.retry(db, "booking", reference) == 1
+    delivery.deliver_due(now=records.utcnow() + timedelta(hours=1), url=database)
+    row = outbox_row(database, reference)
+    assert (row.status, row.attempts) == ("pending", 1), "one failure after the retry is not the end"
+    receiver.start()
+    delivery.deliver_due(now=records.utcnow() + timedelta(hours=2), url=database)
+    assert outbox_row(database, reference).status == "delivered"

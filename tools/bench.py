@@ -62,7 +62,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tools.bench_load import Level, LevelResult, Visits, answered_between, clinic_visits, moodbot_visits, run_level
-from tools.cluster import POSTGRES, Cluster, ClusterSettings, drop_database
+from tools.cluster import HEALTH_CHECK_MS, POSTGRES, Cluster, ClusterSettings, drop_database
 from tools.model import model_path
 from tools.servers import (
     LOOPBACK,
@@ -588,6 +588,7 @@ class SystemResult:
     rss_mib: dict[str, float] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     work_per_message: dict[str, Any] = field(default_factory=dict)
+    servers_taken_out: int = 0  # HAProxy: a Rasa server that failed its health checks (Layer 7) under load
 
     def level(self, visitors: int) -> LevelResult | None:
         return next((level for level in self.levels if level.visitors == visitors), None)
@@ -774,6 +775,19 @@ def load_table(results: dict[str, SystemResult]) -> list[str]:
     return rows
 
 
+def taken_out_lines(results: dict[str, SystemResult]) -> list[str]:
+    """HAProxy's health check against a Rasa server whose event loop is busy: when every server
+    misses it, every visitor gets a 503 until one passes again."""
+    lines = [
+        f"- {name}: HAProxy took a Rasa server out {result.servers_taken_out} times: its health check "
+        f"(GET / every {HEALTH_CHECK_MS} ms, out after two misses) failed at Layer 7, i.e. the busy server "
+        "did not answer in time; while no server is up, HAProxy answers 503."
+        for name, result in results.items()
+        if result.servers_taken_out
+    ]
+    return [*lines, ""] if lines else []
+
+
 def rss_table(results: dict[str, SystemResult]) -> list[str]:
     rows = ["| system | process | RSS MiB |", "|---|---|---:|"]
     for name, result in results.items():
@@ -872,6 +886,7 @@ def write_report(report: dict[str, Any], results: dict[str, SystemResult], optio
         "",
         *load_table(results),
         "",
+        *taken_out_lines(results),
         "## The ratios that matter",
         "",
         "| ratio | value | target |",
@@ -1051,6 +1066,13 @@ def interruptible() -> None:
         signal.signal(signal_number, signal.default_int_handler)
 
 
+def servers_taken_out(log: Path) -> int:
+    """How often HAProxy marked a Rasa server DOWN because it answered its health check (GET /)
+    too slowly or wrongly ("Layer7"), rather than because it was not listening yet ("Layer4")."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return sum(1 for line in lines if " is DOWN, reason: Layer7" in line)
+
+
 Starter = Callable[[IO[bytes]], Any]  # log → a context manager that yields a running System
 
 
@@ -1085,6 +1107,7 @@ def run(options: Options, work: Path) -> tuple[dict[str, SystemResult], dict[str
             print(f"{name}: starting …", flush=True)
             with (logs / f"{name}.log").open("wb") as server_log, start(server_log) as system:
                 results[name] = measure(system, visits, options, py_spy, logs, log)
+            results[name].servers_taken_out = servers_taken_out(logs / f"{name}.log")
         if not options.skip_training:
             print("clinic: rasa train (a full training, about 6-10 minutes) …", flush=True)
             training["clinic"] = time_clinic_training(work / "training", log)

@@ -401,6 +401,12 @@ def group_cpu_seconds(process: ServerProcess) -> float:
     return cpu_seconds(fields for _, fields in group_members(process))
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core has spent busy since boot (/proc/stat: all but idle and iowait)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_snapshot(system: System) -> dict[str, float]:
     snapshot = {role: group_cpu_seconds(process) for role, process in system.processes.items()}
     snapshot.update(system.other_cpu())
@@ -585,6 +591,7 @@ class SystemResult:
     ready_seconds: float
     levels: list[LevelResult] = field(default_factory=list)
     cpu_ms_per_message: dict[int, dict[str, float]] = field(default_factory=dict)  # visitors → role → ms
+    other_work_cores: dict[int, float] = field(default_factory=dict)  # visitors → cores busy with anything else
     rss_mib: dict[str, float] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     work_per_message: dict[str, Any] = field(default_factory=dict)
@@ -639,17 +646,21 @@ def measure(
     result = SystemResult(system.name, system.ready_seconds)
     print(f"  ready in {system.ready_seconds:.0f}s", flush=True)
     for visitors in options.levels:
-        before = cpu_snapshot(system)
+        before, machine_before, started = cpu_snapshot(system), machine_busy_seconds(), time.monotonic()
         level = asyncio.run(
             run_level(Level(visitors, options.warmup, options.seconds), system.url, visits, system.name)
         )
-        after = cpu_snapshot(system)
-        handled = max(level.sent_in_total, 1)
-        result.cpu_ms_per_message[visitors] = {role: (after[role] - before[role]) * 1000 / handled for role in after}
+        after, machine_after, wall = cpu_snapshot(system), machine_busy_seconds(), time.monotonic() - started
+        spent = {role: after[role] - before[role] for role in after}
+        result.cpu_ms_per_message[visitors] = {
+            role: seconds * 1000 / max(level.sent_in_total, 1) for role, seconds in spent.items()
+        }
+        result.other_work_cores[visitors] = (machine_after - machine_before - sum(spent.values())) / wall
         result.levels.append(level)
         print(
             f"  {visitors:>3} visitors: {level.messages_per_second:6.1f} msg/s, p50 {level.p50_ms:6.0f} ms,"
-            f" p95 {level.p95_ms:6.0f} ms, p99 {level.p99_ms:6.0f} ms, errors {level.errors}",
+            f" p95 {level.p95_ms:6.0f} ms, p99 {level.p99_ms:6.0f} ms, errors {level.errors};"
+            f" other work {result.other_work_cores[visitors]:.1f} cores",
             flush=True,
         )
     result.rss_mib = {role: round(group_rss_mib(process), 1) for role, process in system.processes.items()}
@@ -764,13 +775,17 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def load_table(results: dict[str, SystemResult]) -> list[str]:
-    rows = ["| system | visitors | msg/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| system | visitors | msg/s | p50 ms | p95 ms | p99 ms | errors | other work (cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, result in results.items():
         for level in result.levels:
             kinds = ", ".join(f"{kind}: {number}" for kind, number in level.error_kinds.items())
             rows.append(
                 f"| {name} | {level.visitors} | {level.messages_per_second:.1f} | {level.p50_ms:.0f} | "
-                f"{level.p95_ms:.0f} | {level.p99_ms:.0f} | {level.errors}{f' ({kinds})' if kinds else ''} |"
+                f"{level.p95_ms:.0f} | {level.p99_ms:.0f} | {level.errors}{f' ({kinds})' if kinds else ''} | "
+                f"{fmt(result.other_work_cores.get(level.visitors), 1)} |"
             )
     return rows
 
@@ -882,7 +897,9 @@ def write_report(report: dict[str, Any], results: dict[str, SystemResult], optio
         "stock: `rasa init` moodbot, `rasa run --enable-api`, in-memory tracker. clinic-1: as `make run` "
         "(SQLite tracker store, in-memory lock store). cluster-N: N Rasa servers + N action servers + N delivery "
         "workers behind HAProxy, PostgreSQL tracker store, Redis lock store; no cookies, so each message is "
-        "balanced on its own.",
+        "balanced on its own. *Other work*: the cores busy with anything but this system's processes and "
+        "the load generator during the level (/proc/stat less theirs: other users of the machine, Redis); "
+        "levels measured while it was high are slower for it.",
         "",
         *load_table(results),
         "",

@@ -794,13 +794,17 @@ def taken_out_lines(results: dict[str, SystemResult]) -> list[str]:
     """HAProxy's health check against a Rasa server whose event loop is busy: when every server
     misses it, every visitor gets a 503 until one passes again."""
     lines = [
-        f"- {name}: HAProxy took a Rasa server out {result.servers_taken_out} times: its health check "
+        f"- {name}: HAProxy took a Rasa server out {times(result.servers_taken_out)}: its health check "
         f"(GET / every {HEALTH_CHECK_MS} ms, out after two misses) failed at Layer 7, i.e. the busy server "
         "did not answer in time; while no server is up, HAProxy answers 503."
         for name, result in results.items()
         if result.servers_taken_out
     ]
     return [*lines, ""] if lines else []
+
+
+def times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def rss_table(results: dict[str, SystemResult]) -> list[str]:
@@ -921,12 +925,14 @@ def write_report(report: dict[str, Any], results: dict[str, SystemResult], optio
         f"the baseline is {ratios['scaling baseline']}"
         + (" (one server on PostgreSQL, like for like)." if ratios["scaling baseline"] == "cluster-1" else "."),
         "",
-        f"**What 2 cores allow.** Every process here shares {machine_info['cores']} cores: N Rasa servers, N action "
-        "servers, N delivery workers, HAProxy, PostgreSQL, Redis and the load generator. One Rasa server's "
-        "event loop is one thread, so one server can use at most about one core; a second server can only add "
-        "the second core, minus what everything else takes from it, and a third server adds no core at all. "
-        "Ideal scaling (2× for 2 servers) cannot appear on this machine; the CPU table below shows where the "
-        "cores go.",
+        f"**What {machine_info['cores']} cores allow.** Every process here shares them: N Rasa servers, N action "
+        "servers, N delivery workers, HAProxy, PostgreSQL, Redis and the load generator. A Rasa server's event "
+        "loop is one thread, so one server uses about one core (plus TensorFlow's threads); a second server "
+        "can add at most the second core, less what everything else takes, and a third adds no core at all. "
+        "So throughput stops growing at two cores' worth, cluster-3 cannot beat cluster-2 for long, and a "
+        "cluster-2 / cluster-1 ratio near 2 is possible only while the single server used little more than "
+        "one core; levels measured while *other work* was high are slower for it. The CPU table below shows "
+        "where the cores go.",
         "",
         "## Time to ready (start → every ready URL answers)",
         "",

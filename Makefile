@@ -131,7 +131,7 @@ bench-console: setup
 
 # The clinic against stock Rasa 3.6 (`rasa init`'s moodbot), and one Rasa server against clusters of
 # 1-3 behind HAProxy: load at 1/10/50 visitors, time to ready, memory, profiles, training time
-# (about 20 minutes, 14 with BENCH_ARGS=--skip-training; --quick: about 8). results/bench/REPORT.md.
+# (about 18 minutes, 12 with BENCH_ARGS=--skip-training; --quick: about 10). results/bench/REPORT.md.
 bench: setup train haproxy
 	$(PY) -m tools.bench $(BENCH_ARGS)
 

@@ -50,7 +50,10 @@ from tools.servers import (
 )
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-HEALTH_CHECK_MS = 500  # how often HAProxy asks each server; two misses take it out
+# How often HAProxy asks each server; two misses take it out. A dead server refuses at once; a
+# busy one may take seconds to answer (its turns are CPU work on one event loop) and is not
+# taken out for that (`timeout check`).
+HEALTH_CHECK_MS = 500
 
 
 @dataclass
@@ -240,6 +243,7 @@ defaults
     timeout client 65s
     timeout server 65s
     timeout http-request 10s
+    timeout check 5s
     retries 2
     retry-on conn-failure empty-response
     option redispatch 1

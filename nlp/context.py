@@ -12,14 +12,17 @@ them. Each entity the ruler found gets these attributes:
                     "people with diabetes", "not me, my husband")
 - `ent._.when`:     "current"; "past" ("melanoma 8 years ago"); "recurrent" ("I get cold sores
                     a few times a year")
+- `ent._.ago_days`: how long ago, when the clause (else the sentence after it) says: "stopped
+                    sunbeds a fortnight ago" is 14; None when no time is stated (nlp/durations.py)
 
 The rules find every mention (high recall) and say how sure the wording is; they decide
 nothing. The screen (actions/screening/core.py) lets only a plain statement or a clear answer
 decide, and asks about everything else.
 
-A cue only reaches across its own clause. Clauses end at sentence punctuation and at "but",
-"however" …; a comma or "and" ends one too, unless a list of conditions continues
-("no diabetes, cancer or psoriasis"). A "no" or "yes" that opens the message and is followed
+A cue only reaches across its own clause. Clauses end at sentence punctuation, at "but",
+"however" … and at a correction ("no - wait, sorry, I AM breastfeeding": the "no" is taken
+back); a comma or "and" ends one too, unless a list of conditions continues ("no diabetes,
+cancer or psoriasis"). A "no" or "yes" that opens the message and is followed
 by a new clause ("no i get cold sores sometimes") answers the question; it negates nothing.
 """
 
@@ -28,8 +31,14 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-HARD_BOUNDARIES = {".", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "except", "apart"}
-SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "also", "just", "only", "besides"}
+from nlp.durations import days_ago
+from nlp.people import FAMILY, NON_BLOOD, OTHERS, SELF
+
+HARD_BOUNDARIES = {
+    ".", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "except", "apart",
+    "wait", "sorry", "actually", "oops", "misread", "correction",
+}  # fmt: skip
+SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "—", "also", "just", "only", "besides"}
 LIST_WORDS = {"or", "nor", "and", ",", "a", "an", "any", "no", "some"}
 
 NEGATIONS = {
@@ -80,21 +89,6 @@ STATEMENT_CUES = [
     ("i", "get"), ("i", "had"), ("i", "'m", "on"), ("im", "on"), ("i", "was"), ("i", "use"),
 ]  # fmt: skip
 
-SELF = {"i", "me", "myself", "im", "i'm", "i've", "ive", "i'd", "we", "us"}
-FAMILY = {
-    "mum", "mom", "mother", "mam", "mummy", "mommy", "dad", "father", "daddy", "sister", "brother",
-    "siblings", "sibling", "grandmother", "grandma", "granny", "nan", "nana", "grandfather",
-    "grandpa", "grandparents", "grandparent", "aunt", "auntie", "aunty", "uncle", "cousin", "son",
-    "daughter", "family", "relative", "relatives", "parents", "parent", "twin", "runs", "genetic",
-    "hereditary", "mums", "moms", "dads",
-}  # fmt: skip
-OTHERS = {
-    "husband", "wife", "partner", "boyfriend", "girlfriend", "friend", "friends", "colleague",
-    "neighbour", "neighbor", "she", "he", "they", "her", "his", "him", "people", "person", "someone",
-    "somebody", "anyone", "anybody", "women", "woman", "men", "man", "patients", "patient",
-    "clients", "those", "diabetics", "you", "bf", "gf", "hubby", "fiance", "fiancé", "mate",
-    "customers", "ladies", "mothers", "mums-to-be",
-}  # fmt: skip
 NOT_ME = [("not", "me"), ("not", "mine"), ("not", "myself"), ("not", "for", "me")]
 
 PAST = {
@@ -110,6 +104,9 @@ RECURRENT = {
     "winter", "summer", "stress", "stressed", "always",
 }  # fmt: skip
 CURRENT = {"currently", "now", "still", "since", "today", "moment", "weeks", "months", "trimester", "due"}
+# Terms that are themselves in the past tense: "I breastfed both my kids" is over (when asked
+# "are you breastfeeding at the moment?" they say so).
+PAST_FORMS = {"breastfed", "breast fed", "breast-fed"}
 # "on" means taking it only right before the term ("I'm on warfarin"); elsewhere it is a place ("on my neck").
 TAKING = "on"
 # Like "ago": "in 2017", "a while back" put the clause in the past, whatever "weeks" or "on" say.
@@ -122,6 +119,7 @@ ATTRIBUTES = (
     ("ended", False),
     ("who", "self"),
     ("when", "current"),
+    ("ago_days", None),
 )
 for _name, _default in ATTRIBUTES:
     if not Span.has_extension(_name):
@@ -216,7 +214,8 @@ def _negated(doc: Doc, ent: Span, start: int, ignored: set[int]) -> bool:
 def _asked(before: list[str]) -> bool:
     """The clause (`before`: its words up to the term) asks about the term, or supposes it."""
     if set(before) & HYPOTHETICAL or any(_has_phrase(before, p) for p in HYPOTHETICAL_PHRASES):
-        return True
+        return not _has_phrase(before, ("to", "say", "i"))  # "forgot to say I have …" tells
+
     first = next((i for i, w in enumerate(before) if w not in OPENERS and w not in ANSWER_WORDS and w != ","), None)
     if first is None:
         return False
@@ -247,8 +246,19 @@ def _who(before: list[str], after: list[str], beyond: list[str]) -> str:
         return "family" if "family" in people else "other"
     for word in [*reversed(before), *after]:
         if person := _person(word):
+            if person == "family" and _not_blood(before + after, word):
+                return "other"
             return person
     return "self"
+
+
+def _not_blood(words: list[str], relative: str) -> bool:
+    """A relative by marriage or adoption ("my stepdad", "mother-in-law"), or someone else's
+    ("my girlfriend's mum")."""
+    if set(words) & NON_BLOOD:
+        return True
+    at = words.index(relative)
+    return at >= 2 and words[at - 1] in ("'s", "s") and _person(words[at - 2]) == "other"
 
 
 def _ended(words: list[str]) -> bool:
@@ -276,6 +286,16 @@ def _when(words: list[str], next_words: list[str], taking: bool) -> str:
     return "current"
 
 
+def _ago_days(doc: Doc, ent: Span, start: int, end: int) -> int | None:
+    """The time the term's clause states, else the rest of its sentence ("used sunbeds but stopped
+    a fortnight ago")."""
+    clause_days = days_ago(doc[start:end].text)
+    if clause_days is not None:
+        return clause_days
+    sentence_end = next((i for i in range(ent.end, len(doc)) if doc[i].text in {".", "!", "?", ";"}), len(doc))
+    return days_ago(doc[ent.start : sentence_end].text)
+
+
 @Language.component("clinical_context")
 def clinical_context(doc: Doc) -> Doc:
     """Sets the context attributes on every entity in `doc.ents`."""
@@ -293,5 +313,7 @@ def clinical_context(doc: Doc) -> Doc:
         ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
         ent._.who = _who(before, after, _words(doc, ent.end, min(len(doc), ent.end + 4)))
         taking = ent.start > 0 and _lower(doc, ent.start - 1) == TAKING
-        ent._.when = "past" if ended else _when(words, _words(doc, end, min(len(doc), end + 2)), taking)
+        past_form = ent.text.lower() in PAST_FORMS and not set(words) & (CURRENT | ANSWER_WORDS)
+        ent._.when = "past" if ended or past_form else _when(words, _words(doc, end, min(len(doc), end + 2)), taking)
+        ent._.ago_days = _ago_days(doc, ent, start, end)
     return doc

@@ -75,6 +75,7 @@ def terms_in(doc: Doc, original: str | None = None) -> list[dict[str, Any]]:
             "ended": ent._.ended,
             "who": ent._.who,
             "when": ent._.when,
+            "ago_days": ent._.ago_days,
         }
         for ent in doc.ents
     ]

@@ -1,9 +1,13 @@
 """The screen as a Rasa conversation: consent, one question at a time, the outcome.
 
-A thin shell: each message is read once (`reading_of`) and applied once by the core's
-`take_turn` (core.py), either here in `action_record_disclosures` (any message) or, when it
-answers the screen's question, in `validate_screening_form`. These actions only move data
-between the conversation and the plain modules beside this one.
+A thin shell: each message is applied once by the core's `take_turn` (core.py), either here in
+`action_record_disclosures` (any message) or, when it answers the screen's question, in
+`validate_screening_form`. These actions only move data between the conversation and the plain
+modules beside this one.
+
+Answers stay answers: while the screen waits for an answer, a message the classifier heard as
+a FAQ, "stop", a person or a booking is taken as the answer unless it plainly is that request
+(`extract_screen_answer`, answers.plainly_a_request).
 
 Slots: `screening_findings` holds what the visitor told us and the question being answered
 (see evaluator.Screening); `screening_outcome` and `screening_reasons` are derived from it;
@@ -23,11 +27,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.privacy import consent
 from actions.privacy.actions import record_consent
-from actions.screening.core import SIDE_INTENTS, ask_next, general_facts, take_turn
+from actions.screening.answers import plainly_a_request
+from actions.screening.core import ask_next, general_facts, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
-    CLARIFY_HINT,
     CONSENT_BUTTONS,
     CONSENT_REQUEST,
     NO_CONSENT,
@@ -76,9 +80,18 @@ def screen_is_asking(tracker: Tracker) -> bool:
     return tracker.active_loop.get("name") == FORM and tracker.get_slot("requested_slot") == ANSWER_SLOT
 
 
+# Requests a visitor may make in the middle of the screen; heard in an answer, they are the answer.
+RECLAIMABLE = {"faq", "stop", "human_handoff", "book_consultation"}
+
+
 def answers_the_screen(tracker: Tracker) -> bool:
     """The latest message fills screen_answer, so the form's validation takes the turn."""
-    return screen_is_asking(tracker) and (tracker.latest_message.get("intent") or {}).get("name") not in NOT_ANSWERS
+    if not screen_is_asking(tracker):
+        return False
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent not in NOT_ANSWERS:
+        return True
+    return intent in RECLAIMABLE and not plainly_a_request(intent, reading_of(tracker))
 
 
 NOT_SCREENED = "not_screened"
@@ -142,9 +155,7 @@ class ActionRecordDisclosures(Action):
         if answers_the_screen(tracker):
             return []  # validate_screening_form reads this one
         before = current_screening(tracker)
-        reading = reading_of(tracker)
-        side_question = screen_is_asking(tracker) and reading.intent in SIDE_INTENTS  # "no, but does it hurt?"
-        after = take_turn(default_policy(), before, reading, answering=side_question).screening
+        after = take_turn(default_policy(), before, reading_of(tracker), answering=False).screening
         if after == before:
             return []
         events = [SlotSet(name, value) for name, value in screening_slots(after).items()]
@@ -220,13 +231,21 @@ class ValidateScreeningForm(FormValidationAction):
         dispatcher.utter_message(text="Sorry, I need a clear yes or no before asking any health questions.")
         return {CONSENT_SLOT: None}
 
+    async def extract_screen_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An answer the classifier heard as a request ("not anymore since I've been on ramipril"
+        as "stop") is still the answer; domain.yml's mapping leaves those intents out."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in RECLAIMABLE and answers_the_screen(tracker):
+            return {ANSWER_SLOT: tracker.latest_message.get("text")}
+        return {}
+
     def validate_screen_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         policy = default_policy()
         turn = take_turn(policy, current_screening(tracker), reading_of(tracker), answering=True)
-        if turn.reask:
-            dispatcher.utter_message(text=CLARIFY_HINT)
         done = next_prompt(policy, turn.screening) is None
         return {**screening_slots(turn.screening), ANSWER_SLOT: COMPLETE if done else None}
 

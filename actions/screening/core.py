@@ -3,15 +3,18 @@
 Plain Python, no Rasa import; the Rasa actions (actions.py) call `take_turn` once per message,
 and the safety tests call exactly the same function on real phrasings.
 
-Mentions raise questions; only clear answers decide:
-- a plain statement decides: "I'm 5 months pregnant" (present), "I'm not pregnant" (absent),
-  "I don't have cancer anymore" (past cancer present, current cancer absent);
-- a hedged mention is asked about ("Just to check: are you pregnant at the moment?");
-- a question or hypothetical ("what if I'm pregnant?") and someone else's condition decide
-  nothing about the visitor;
-- the reply to the screen's own question decides what the question asked and the reply did
-  not already settle: "no i get cold sores sometimes" to "Right now, do you have a cold sore,
-  a rash …?" records cold sores that come back, and no to everything else it asked.
+Eligible can only come from plain denials. Mentions raise questions; only clear answers decide:
+- a plain statement decides: "I'm 5 months pregnant" (present), "I don't have cancer anymore"
+  (past cancer present, current cancer absent);
+- a denied term settles its factor only inside a clause that is a plain denial ("I'm not
+  pregnant"), and a "no" settles the rest of a question only when the whole reply is one
+  (answers.py); anything more ("no, but my mum has it") leaves those factors open, and each is
+  asked on its own ("Just to check: …"); an answer to that which is still unclear goes to a
+  clinician;
+- a hedged mention is asked about; a question, a hypothetical or someone else's condition
+  decides nothing about the visitor;
+- a correction wins over what it corrects: "no - wait, I AM breastfeeding" is breastfeeding,
+  and "I said no to the cold sore question but …" opens that question again.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from actions.screening.answers import clear_no, is_correction, plain_denial, plainly_denied, plainly_over
 from actions.screening.evaluator import Outcome, Prompt, Screening, Status, evaluate, next_prompt
-from actions.screening.language import Mention, Reading, ShortAnswer, Stance
+from actions.screening.language import Mention, Reading, ShortAnswer, Stance, asks_a_question
 from actions.screening.policy import Factor, Match, Policy, Tier
 
 # Messages the screen answers on the side and then asks again. Not out_of_scope: no rule
@@ -32,11 +36,18 @@ SIDE_INTENTS = {"faq", "clinic_info", "bot_challenge", "thank", "greet"}
 class Turn:
     screening: Screening
     outcome: Outcome
-    reask: bool  # the reply answered nothing the question asked: say so and ask again
 
 
 def _covers(match: Match, mention: Mention) -> bool:
     return mention.who in match.who and mention.when in match.when
+
+
+def _in_window(factor: Factor, mention: Mention) -> Status | None:
+    """A past mention of a factor that counts only recently: present within the window, asked
+    about when nobody said when, nothing when it was longer ago."""
+    if mention.ago_days is None:
+        return Status.PENDING
+    return Status.PRESENT if mention.ago_days <= factor.within_weeks * 7 else None
 
 
 def mention_statuses(policy: Policy, mention: Mention, confirming: Iterable[str] = ()) -> dict[str, Status]:
@@ -51,37 +62,49 @@ def mention_statuses(policy: Policy, mention: Mention, confirming: Iterable[str]
         if mention.stance == Stance.ASKED or mention.who not in match.who:
             continue  # a question, or someone else's: nothing about the visitor
         if mention.stance == Stance.DENIED:
-            if mention.who == "self" and ("current" in match.when or mention.when in match.when):
+            if mention.who == "self" and not match.indirect and ("current" in match.when or mention.when in match.when):
                 statuses[factor.id] = Status.ABSENT
         elif mention.stance == Stance.HEDGED:
             if mention.when in match.when or "current" in match.when:
                 statuses[factor.id] = Status.UNSURE if factor.id in confirming else Status.PENDING
+        elif factor.within_weeks is not None and (mention.ended or mention.when == "past"):
+            if status := _in_window(factor, mention):
+                statuses[factor.id] = status
         elif _covers(match, mention):
             statuses[factor.id] = Status.PRESENT
-        elif mention.ended and match.when == frozenset({"current"}):
+        elif mention.ended and "past" not in match.when and not match.indirect:
             statuses[factor.id] = Status.ABSENT  # "I don't have cancer anymore": not now
     return statuses
+
+
+def _statuses_in(policy: Policy, reading: Reading, mention: Mention, confirming: Iterable[str]) -> dict[str, Status]:
+    """A mention's statuses as this message lets them count: a denial only in a plain clause,
+    and a denial the visitor is taking back ("I said no to …, but") as a question to ask again."""
+    statuses = mention_statuses(policy, mention, confirming)
+    if Status.ABSENT not in statuses.values():
+        return statuses
+    if plainly_denied(reading, mention) or (mention.stance == Stance.ASSERTED and plainly_over(reading, mention)):
+        return statuses
+    kept = {factor_id: status for factor_id, status in statuses.items() if status != Status.ABSENT}
+    if is_correction(reading.text):
+        return {**{factor_id: Status.PENDING for factor_id in statuses}, **kept}
+    return kept
 
 
 def take_turn(policy: Policy, screening: Screening, reading: Reading, answering: bool) -> Turn:
     """Applies one message. `answering`: the message is the reply to `screening.prompt`."""
     prompt = screening.prompt if answering else None
+    confirming = prompt.factors if prompt and prompt.question is None else ()
     decided: set[str] = set()
     for mention in reading.mentions:
-        statuses = mention_statuses(policy, mention, prompt.factors if prompt and prompt.question is None else ())
+        statuses = _statuses_in(policy, reading, mention, confirming)
         for factor_id, status in statuses.items():
             screening = screening.with_status([factor_id], status, mention.text.lower())
-        decided |= set(statuses)
+        decided |= {factor_id for factor_id, status in statuses.items() if status != Status.PENDING}
 
-    reask = False
     if prompt is not None:
-        about = {
-            f.id
-            for f in policy.factors
-            if f.id in prompt.factors or (prompt.question and f.question == prompt.question)
-        }
-        screening, reask = _answer_prompt(screening, prompt, reading, decided, named=bool(decided & about))
-    return Turn(screening, evaluate(policy, screening), reask)
+        screening = _answer_prompt(policy, screening, prompt, reading, decided)
+    return Turn(screening, evaluate(policy, screening))
 
 
 def general_facts(policy: Policy, reading: Reading) -> tuple[Factor, ...]:
@@ -97,34 +120,63 @@ def general_facts(policy: Policy, reading: Reading) -> tuple[Factor, ...]:
     return tuple(dict.fromkeys(facts))
 
 
-def _answer_prompt(
-    screening: Screening, prompt: Prompt, reading: Reading, decided: set[str], named: bool
-) -> tuple[Screening, bool]:
-    """The reply's yes, no or not sure, for what the question asked and the mentions left open.
+def side_question(reading: Reading) -> bool:
+    """A question of the visitor's own in the middle of the screen ("does it hurt?"): answered,
+    then the screen's question is asked again; nothing in it answers ours."""
+    if reading.intent == "faq":
+        return asks_a_question(reading.text)
+    return reading.intent in SIDE_INTENTS and reading.answer is None  # "thanks", but not "no thanks"
 
-    `named`: the reply itself said something about the question's conditions ("yes, roaccutane",
-    "I had melanoma years ago"), so a "yes" means that, and what is still unknown is asked next.
-    """
+
+def _answer_prompt(
+    policy: Policy, screening: Screening, prompt: Prompt, reading: Reading, decided: set[str]
+) -> Screening:
+    """The reply's yes, no or not sure, for what the question asked and the mentions left open."""
     rest = [f for f in prompt.factors if f not in decided]
-    if reading.answer == ShortAnswer.YES and not named:
-        return screening.with_status(rest, Status.PRESENT).with_prompt(None), False
-    if reading.answer == ShortAnswer.NO:
-        return screening.with_status(rest, Status.ABSENT).with_prompt(None), False
+    if side_question(reading):
+        return screening  # answered on the side; our question is asked again
     if reading.answer == ShortAnswer.UNSURE:
-        return screening.with_status(rest, Status.UNSURE).with_prompt(None), False
-    if named or reading.answer == ShortAnswer.YES:
-        return screening.with_prompt(None), False  # what is still unknown is asked next
-    if reading.intent in SIDE_INTENTS:
-        return screening, False  # a question of their own: answered, then ours is asked again
-    if prompt.retried:
-        return screening.with_status(rest, Status.UNSURE).with_prompt(None), False
-    return screening.with_prompt(Prompt(prompt.factors, prompt.question, retried=True)), True
+        return screening.with_status(rest, Status.UNSURE).with_prompt(None)
+    if prompt.question is None:
+        return _answer_follow_up(policy, screening, prompt, reading, rest).with_prompt(None)
+    if reading.answer == ShortAnswer.YES and not decided:
+        return screening.with_status(rest, Status.PRESENT).with_prompt(None)
+    denial = plain_denial(reading)
+    if denial is not None:
+        return screening.with_status(rest if denial.general else [], Status.ABSENT).with_prompt(None)
+    if decided and reading.answer != ShortAnswer.NO:
+        # "yes, roaccutane", "I had melanoma 8 years ago": the rest of the question is asked again
+        return screening.with_prompt(None)
+    return screening.with_status(rest, Status.PENDING).with_prompt(None)  # each asked on its own
+
+
+def _answer_follow_up(
+    policy: Policy, screening: Screening, prompt: Prompt, reading: Reading, rest: list[str]
+) -> Screening:
+    """The answer to "Just to check: …" about one factor: a clear no, a yes, or else unsure."""
+    if not rest:
+        return screening
+    factor = policy.factor(rest[0])
+    harmless = [m for m in reading.mentions if _harmless(policy, reading, m)]
+    if clear_no(factor, reading, harmless):
+        return screening.with_status(rest, Status.ABSENT)
+    if reading.answer == ShortAnswer.YES:
+        return screening.with_status(rest, Status.PRESENT)
+    return screening.with_status(rest, Status.UNSURE)
+
+
+def _harmless(policy: Policy, reading: Reading, mention: Mention) -> bool:
+    """A term that says nothing present or doubtful about the visitor: someone else's ("my
+    husband has cancer"), plainly denied or over, or longer ago than its factor's window."""
+    statuses = _statuses_in(policy, reading, mention, ())
+    if any(status != Status.ABSENT for status in statuses.values()):
+        return False
+    if statuses or mention.who != "self" or mention.stance == Stance.DENIED:
+        return True
+    windows = [f.within_weeks for f, _ in policy.factors_for(mention.label, mention.value) if f.within_weeks]
+    return bool(windows) and mention.ago_days is not None and mention.ago_days > max(windows) * 7
 
 
 def ask_next(policy: Policy, screening: Screening) -> Screening:
     """The screening with its next question (or none) recorded as the one being answered."""
-    current = screening.prompt
-    upcoming = next_prompt(policy, screening)
-    if current is not None and upcoming is not None and current.factors == upcoming.factors:
-        return screening  # asking the same again keeps its retry count
-    return screening.with_prompt(upcoming)
+    return screening.with_prompt(next_prompt(policy, screening))

@@ -2,9 +2,10 @@
 
 What we know is kept per factor of the policy, as one of four statuses ordered by caution:
 
-    absent   < a clear "no", or a clear denial in their own words
-    pending  < mentioned in a way that doesn't decide (hedged, "I think I might be …"): ask
-    unsure   < "not sure", or an answer we could not read twice
+    absent   < a plain "no", or a plain denial in their own words (screening/answers.py)
+    pending  < open: mentioned in a way that doesn't decide ("I think I might be …"), or left
+               open by a reply that was more than a plain no ("no, but my mum has it"): ask
+    unsure   < "not sure", or an unclear answer to the question about that factor alone
     present    a plain statement or a clear "yes"
 
 The rules, in order of priority:
@@ -48,17 +49,16 @@ class Prompt:
     """The screen's question waiting for an answer, and the factors a yes/no to it decides."""
 
     factors: tuple[str, ...]
-    question: str | None = None  # the policy question it comes from; None for a confirmation
-    retried: bool = False  # already asked again once because the answer couldn't be read
+    question: str | None = None  # the policy question it comes from; None for a follow-up about one factor
 
     def to_slot(self) -> dict:
-        return {"factors": list(self.factors), "question": self.question, "retried": self.retried}
+        return {"factors": list(self.factors), "question": self.question}
 
     @classmethod
     def from_slot(cls, value: Mapping | None) -> Prompt | None:
         if not value:
             return None
-        return cls(tuple(value["factors"]), value.get("question"), bool(value.get("retried")))
+        return cls(tuple(value["factors"]), value.get("question"))
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ class Mention:
     who: str = "self"  # self, family, other
     when: str = "current"  # current, past, recurrent
     ended: bool = False  # "not anymore", "in remission": had it, and it is over
+    ago_days: int | None = None  # how long ago, when the visitor said ("stopped a fortnight ago": 14)
+    start: int = 0  # where it is in the visitor's text
+    end: int = 0
 
     @classmethod
     def from_entity(cls, entity: Mapping) -> Mention:
@@ -63,6 +66,9 @@ class Mention:
             who=entity.get("who", "self"),
             when=entity.get("when", "current"),
             ended=bool(entity.get("ended")),
+            ago_days=entity.get("ago_days"),
+            start=int(entity.get("start") or 0),
+            end=int(entity.get("end") or 0),
         )
 
 
@@ -128,6 +134,11 @@ _QUESTION = re.compile(
     r"\?|^\W*(how|what|when|where|why|which|who|does|do|can|could|is|are|will|would|should)\b", re.IGNORECASE
 )
 CLOSING_ANSWER_MAX_WORDS = 4
+
+
+def asks_a_question(text: str) -> bool:
+    """The visitor asks something ("does it hurt?", "how long is recovery") rather than telling."""
+    return bool(_QUESTION.search(" ".join(normalise(text).split())))
 
 
 def closing_answer(text: str) -> ShortAnswer | None:

@@ -29,10 +29,6 @@ CONSENT_REQUEST = (
     "for the clinic's clinicians, and only used to prepare your consultation. It is not a "
     "diagnosis, and you can stop at any time.\n\nDo you agree to answer health questions?"
 )
-CLARIFY_HINT = (
-    "Sorry, I couldn't tell whether that was a yes or a no. Please answer with yes or no, "
-    "or tap “Not sure” and a clinician will go through it with you."
-)
 OFFER_SCREEN = "If you'd like, I can check your own situation with a few short questions."
 
 

@@ -49,6 +49,9 @@ class Match:
     value: str
     who: frozenset[str] = frozenset({"self"})
     when: frozenset[str] = frozenset({"current"})
+    # Evidence of the factor rather than its name (insulin for diabetes): taking it shows the
+    # factor, but "not on insulin" says nothing about diabetes.
+    indirect: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,18 @@ class Factor:
     confirm: str = ""  # its own yes/no question, for factors no question asks about
     temporary: bool = False
     come_back: str = ""
+    # A past mention counts only this recently ("a tan or sunburn from the last 6 weeks"); a
+    # past mention whose time nobody stated has to be asked about.
+    within_weeks: int | None = None
+
+    @property
+    def counts_past(self) -> bool:
+        """Whether something over and done with still matters (keloids: yes; pregnancy: no)."""
+        return any("past" in m.when for m in self.matches)
+
+    @property
+    def family_counts(self) -> bool:
+        return any("family" in m.who for m in self.matches)
 
 
 def spoken_list(items: list[str]) -> str:
@@ -127,7 +142,7 @@ def _match(raw: dict, where: str) -> Match:
     when = frozenset(raw.get("when", ["current"]))
     if not who <= WHO or not when <= WHEN or not raw.get("entity") or not raw.get("value"):
         raise PolicyError(f"{where}: a match needs entity and value; who ⊆ {sorted(WHO)}, when ⊆ {sorted(WHEN)}")
-    return Match(raw["entity"], raw["value"], who, when)
+    return Match(raw["entity"], raw["value"], who, when, bool(raw.get("indirect", False)))
 
 
 def _factor(raw: dict, question_ids: set[str]) -> Factor:
@@ -146,6 +161,9 @@ def _factor(raw: dict, question_ids: set[str]) -> Factor:
         raise PolicyError(f"{where}: 'asked_as' is missing (its words in the question)")
     if not asked and not raw.get("confirm"):
         raise PolicyError(f"{where}: 'confirm' is missing (a yes/no question about it alone)")
+    within = raw.get("within_weeks")
+    if within is not None and not (isinstance(within, int) and within > 0):
+        raise PolicyError(f"{where}: 'within_weeks' must be a whole number of weeks")
     return Factor(
         id=raw["id"],
         tier=Tier.parse(raw["tier"]),
@@ -158,6 +176,7 @@ def _factor(raw: dict, question_ids: set[str]) -> Factor:
         confirm=" ".join(str(raw.get("confirm", "")).split()),
         temporary=bool(raw.get("temporary", False)),
         come_back=str(raw.get("come_back", "")),
+        within_weeks=within,
     )
 
 

@@ -97,7 +97,7 @@ def test_a_later_no_never_undoes_a_yes_or_a_doubt_but_settles_a_pending_one(
 
 
 def test_screening_survives_the_round_trip_through_a_slot() -> None:
-    screening = all_no().with_status(["melasma"], Status.PRESENT, "melasma").with_prompt(Prompt(("cancer",), "x", True))
+    screening = all_no().with_status(["melasma"], Status.PRESENT, "melasma").with_prompt(Prompt(("cancer",), "x"))
     assert Screening.from_slot(screening.to_slot()) == screening
 
 

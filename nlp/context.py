@@ -39,6 +39,9 @@ HARD_BOUNDARIES = {
     "wait", "sorry", "actually", "oops", "misread", "correction",
 }  # fmt: skip
 SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "—", "also", "just", "only", "besides"}
+HYPHENS = {"-", "–"}
+# "I burn rather than tan": the term is set aside, as a negation would.
+CONTRASTS = [("rather", "than"), ("instead", "of")]
 LIST_WORDS = {"or", "nor", "and", ",", "a", "an", "any", "no", "some"}
 
 NEGATIONS = {
@@ -104,6 +107,8 @@ RECURRENT = {
     "winter", "summer", "stress", "stressed", "always",
 }  # fmt: skip
 CURRENT = {"currently", "now", "still", "since", "today", "moment", "weeks", "months", "trimester", "due"}
+# Terms whose object is someone else: "breastfeeding my son, he's 6 months" is the visitor's.
+TAKES_AN_OBJECT = {"breastfeeding"}
 # Terms that are themselves in the past tense: "I breastfed both my kids" is over (when asked
 # "are you breastfeeding at the moment?" they say so).
 PAST_FORMS = {"breastfed", "breast fed", "breast-fed"}
@@ -144,6 +149,8 @@ def _is_boundary(doc: Doc, i: int, starts: set[int]) -> bool:
     word = _lower(doc, i)
     if word in HARD_BOUNDARIES:
         return True
+    if word in HYPHENS and i > 0 and not doc[i - 1].whitespace_:
+        return False  # inside a word: "mother-in-law", "type-2"
     return word in SOFT_BOUNDARIES and not _starts_entity(doc, i + 1, starts)
 
 
@@ -207,6 +214,8 @@ def _negated(doc: Doc, ent: Span, start: int, ignored: set[int]) -> bool:
     """A negation cue shortly before the term in its clause, or a short "no" right after it."""
     cues = [i for i in range(max(start, ent.start - NEGATION_WINDOW), ent.start) if i not in ignored]
     if any(_lower(doc, i) in NEGATIONS for i in cues):
+        return True
+    if tuple(_words(doc, max(start, ent.start - 2), ent.start)) in CONTRASTS:
         return True
     return post_negation(doc, ent) is not None
 
@@ -311,6 +320,8 @@ def clinical_context(doc: Doc) -> Doc:
         ent._.asked = _asked(before)
         ent._.ended = ended and not ent._.asked
         ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
+        if ent.ent_id_ in TAKES_AN_OBJECT:
+            after = [w for w in after if _person(w) != "other"]  # "breastfeeding my lo, she's 5mo"
         ent._.who = _who(before, after, _words(doc, ent.end, min(len(doc), ent.end + 4)))
         taking = ent.start > 0 and _lower(doc, ent.start - 1) == TAKING
         past_form = ent.text.lower() in PAST_FORMS and not set(words) & (CURRENT | ANSWER_WORDS)

@@ -15,7 +15,8 @@ pregnant" can half-read as "forget my data": unless NLU is sure it is a request 
 disclosure goes to the screen (a visitor who did mean erasure asks again; a lost disclosure
 could not be undone).
 
-What counts as a disclosure is what the screen itself would record (core.mention_statuses):
+What counts as a disclosure is what the screen itself would record (core.recorded), and a
+message that adds to or takes back an earlier answer ("sorry, I forgot to say …"):
 "my mum has vitiligo" does, "is it safe while breastfeeding?" and "my husband is diabetic" don't.
 """
 
@@ -30,9 +31,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.screening.core import mention_statuses
+from actions.screening.answers import adds_to_earlier_answer
+from actions.screening.core import recorded
 from actions.screening.evaluator import Status
-from actions.screening.language import ShortAnswer, closing_answer, mentions_in, opening_answer
+from actions.screening.language import ShortAnswer, closing_answer, mentions_in, opening_answer, read_message
 from actions.screening.policy import default_policy
 
 SCREENING_INTENT = "start_screening"
@@ -41,15 +43,18 @@ SCREENING_INTENT = "start_screening"
 OVERRULED_REQUESTS = {"human_handoff", "stop"}
 SURE = 0.8
 ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
-RECORDED = {Status.PRESENT, Status.PENDING}
+RECORDED = {Status.PRESENT, Status.PENDING, Status.UNSURE}
+UNPLACED = {"nlu_fallback", "out_of_scope"}
 ERASURE_INTENT = "erase_my_data"
 HEARD_AS_QUESTION = {"faq", "out_of_scope", "nlu_fallback"}
 
 
-def discloses_own_health(entities: list[dict[str, Any]]) -> bool:
-    """Something the screen would record as present, or ask the visitor to confirm."""
-    policy = default_policy()
-    return any(status in RECORDED for m in mentions_in(entities) for status in mention_statuses(policy, m).values())
+def discloses_own_health(text: str, intent: str | None, entities: list[dict[str, Any]]) -> bool:
+    """Something the screen would record as present, doubtful or to confirm; or, in a message the
+    classifiers could not place, an addition to an earlier answer ("sorry, I forgot to say …")."""
+    if recorded(default_policy(), read_message(text, intent, entities)) & RECORDED:
+        return True
+    return intent in UNPLACED and adds_to_earlier_answer(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -70,10 +75,10 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
         for message in messages:
             intent = message.get("intent") or {}
             entities = message.get("entities") or []
-            if self._routed(intent) and discloses_own_health(entities):
+            text = message.get("text") or ""
+            if self._routed(intent) and discloses_own_health(text, intent.get("name"), entities):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
                 continue
-            text = message.get("text") or ""
             if answer := self._answer_heard_as_request(text, intent, entities) or self._answer_heard_as_question(
                 text, intent
             ):

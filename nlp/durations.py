@@ -34,13 +34,14 @@ _AMOUNT = r"(\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
 _ABOUT = r"(?:(?:over|more than|about|around|nearly|almost|roughly|like)\s+)?"
 _AGO = re.compile(rf"\b{_ABOUT}{_AMOUNT}(?:\s+of)?\s+{_UNIT}\s+(?:ago|back|before)\b")
 _BARE_AGO = re.compile(rf"\b{_UNIT}\s+(?:ago|back)\b")  # "years ago", "months back": at least two of them
-_LAST = re.compile(r"\blast\s+(week|month|year|summer|winter|spring|autumn|fall)\b")
+_LAST = re.compile(r"\blast\s+(weekend|week|month|year|summer|winter|spring|autumn|fall)\b")
 _YEAR = re.compile(r"\b(?:in|back in|until|till)\s+((?:19|20)\d\d)\b")  # not "since 2019": that goes on
 _LONG_AGO = re.compile(
     r"\b(ages ago|years and years|long time ago|long ago|as a (?:teen(?:ager)?|kid|child)|when i was (?:a )?"
     r"(?:teen(?:ager)?|kid|child|young|younger|little|at school|at uni)|at uni|in my (?:teens|twenties|youth))\b"
 )
 SEASON_DAYS = {
+    "weekend": 7,
     "week": 7,
     "month": 30,
     "year": 365,

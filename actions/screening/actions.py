@@ -28,7 +28,7 @@ from rasa_sdk.types import DomainDict
 from actions.privacy import consent
 from actions.privacy.actions import record_consent
 from actions.screening.answers import plainly_a_request
-from actions.screening.core import ask_next, general_facts, take_turn
+from actions.screening.core import ask_next, general_facts, late_addition, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
@@ -155,7 +155,10 @@ class ActionRecordDisclosures(Action):
         if answers_the_screen(tracker):
             return []  # validate_screening_form reads this one
         before = current_screening(tracker)
-        after = take_turn(default_policy(), before, reading_of(tracker), answering=False).screening
+        if told_tier(tracker) is not None:
+            after = late_addition(default_policy(), before, reading_of(tracker))
+        else:
+            after = take_turn(default_policy(), before, reading_of(tracker), answering=False).screening
         if after == before:
             return []
         events = [SlotSet(name, value) for name, value in screening_slots(after).items()]

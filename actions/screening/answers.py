@@ -61,7 +61,13 @@ POLITE = {
     "thanks", "thank", "you", "thx", "ty", "cheers", "please", "pls", "plz", "ok", "okay", "k", "kk", "hi",
     "hello", "hey", "um", "umm", "erm", "hmm", "uh", "er", "well", "lol", "haha", "x", "xx", "xxx",
 }  # fmt: skip
-PLAIN_WORDS = NEGATIONS | FRAME | POLITE
+# What a question asks about, named as a whole: "no meds at all", "no health problems".
+CATEGORIES = {
+    "meds", "med", "medicine", "medicines", "medication", "medications", "tablets", "pills", "drugs",
+    "problems", "problem", "issues", "issue", "conditions", "condition", "illness", "illnesses", "disease",
+    "diseases", "health", "else", "of", "kind", "sort", "like", "that", "such", "thing", "things", "stuff",
+}  # fmt: skip
+PLAIN_WORDS = NEGATIONS | FRAME | POLITE | CATEGORIES
 # Whole phrases that deny everything asked: read as one "no".
 DENIAL_PHRASES = re.compile(
     r"\b(none of (?:those|these|them|that|the above|this)|nothing (?:like (?:that|this|those)|of the sort|of that sort)"
@@ -95,7 +101,21 @@ CLAUSE_BREAKS = {
 TERM = "<term>"
 
 # --- What a clear no to a follow-up may also hold -------------------------------------------
-REASSURANCE = {"fine", "normal", "healthy", "good", "great", "perfect", "ok", "okay", "well", "fit"}
+REASSURANCE = {
+    "fine",
+    "normal",
+    "healthy",
+    "good",
+    "great",
+    "perfect",
+    "ok",
+    "okay",
+    "well",
+    "fit",
+    "pale",
+    "fair",
+    "calm",
+}
 FUNCTION = {
     "my", "own", "mine", "me", "myself", "it", "it's", "its", "that", "that's", "this", "who", "which", "whose",
     "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "the", "a",
@@ -103,8 +123,22 @@ FUNCTION = {
     "since", "always", "we", "we're", "they", "they're", "their", "her", "his", "he", "she", "he's", "she's",
     "him", "them", "there", "about", "around", "over", "than", "more", "then", "all", "both", "also", "too",
     "very", "quite", "really", "completely", "totally", "perfectly", "each", "s", "'s", "but", "though",
-    "apart", "except", "whereas", "however", "now",
+    "apart", "except", "whereas", "however", "now", "shes", "hes", "thats", "theres", "whats", "id", "here",
+    "even", "yet", "bit", "loads", "lot", "lots", "much", "said", "know", "every", "because", "if", "side", "real",
+    "biological",
 }  # fmt: skip
+# Children and other people a reply may mention (family for vitiligo: see _people_allowed).
+RELATIVES = {
+    "kids", "children", "child", "baby", "babies", "youngest", "eldest", "oldest", "lo", "toddler", "grandad",
+    "grandson", "granddaughter", "grandkids", "grandchildren",
+}  # fmt: skip
+# Everyday life and sun protection, and medicines that bear on no factor.
+EVERYDAY = {
+    "work", "works", "working", "office", "job", "nights", "indoors", "inside", "home", "garden", "hat",
+    "spf", "sunscreen", "suncream", "factor", "wear", "wore", "worn", "paracetamol", "vitamin", "vitamins",
+    "multivitamin", "multivitamins", "supplements", "d", "burn", "burns", "rather", "instead",
+}  # fmt: skip
+SELF_WORDS = {"i", "me", "myself", "i'm", "im", "i've", "ive", "i'd", "we", "us", "mine"}
 TIME_WORDS = {
     "ago", "back", "year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days", "fortnight",
     "decade", "decades", "until", "till", "used", "stopped", "finished", "quit", "ended", "before", "last",
@@ -119,7 +153,18 @@ HEALTH_SUBJECTS = {
     "doctor", "gp", "nurse", "yearly", "annual", "routine", "immune", "system", "heart", "normally", "tested",
     "screened", "measured", "came", "back",
 }  # fmt: skip
-FOLLOW_UP_WORDS = PLAIN_WORDS | REASSURANCE | FUNCTION | TIME_WORDS | HEALTH_SUBJECTS | FAMILY | OTHERS | NON_BLOOD
+FOLLOW_UP_WORDS = (
+    PLAIN_WORDS
+    | REASSURANCE
+    | FUNCTION
+    | TIME_WORDS
+    | HEALTH_SUBJECTS
+    | FAMILY
+    | RELATIVES
+    | OTHERS
+    | NON_BLOOD
+    | EVERYDAY
+)
 TIME_CUES = {
     "ago", "year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days", "fortnight", "decade",
     "decades", "since", "until", "till", "used", "stopped", "finished", "quit", "ended", "teenager", "teen",
@@ -173,6 +218,21 @@ def unsettled(text: str) -> bool:
     """A question of its own, a doubt or a correction: no reading of this text can be a plain no."""
     said = _said(text)
     return "?" in said or bool(_DOUBT.search(said)) or bool(CORRECTION.search(said))
+
+
+# Words that add to or take back an earlier answer ("sorry, I forgot to say …", "I said no to the
+# cold sore question but …"). After the outcome, such a message that the screen cannot read goes
+# to a clinician rather than leave the outcome as it was.
+LATE_ADDITION = re.compile(
+    r"\b(forgot|forget|should have (?:said|mentioned|told)|i (?:said|answered|pressed|clicked|tapped|put) no|"
+    r"(?:said|answered) no to|one more thing|i lied|(?:was|is)n'?t true|not true|misread|mis-read|"
+    r"wrong|actually,? (?:i|yes|my)|correction|on reflection|come to think)\b"
+)
+
+
+def adds_to_earlier_answer(text: str) -> bool:
+    """Not a question of the visitor's own ("sorry, I forgot: how much is it?" asks a price)."""
+    return bool(LATE_ADDITION.search(_said(text))) and not asks_a_question(text)
 
 
 def is_correction(text: str) -> bool:
@@ -305,14 +365,15 @@ def clear_no(factor: Factor, reading: Reading, harmless: Iterable[Mention]) -> b
     reassured = False
     for clause in _clauses(tokens):
         words = [w for w in clause if w != TERM]
-        if not all(w in FOLLOW_UP_WORDS or NUMBER.match(w) or w in NUMBER_WORDS for w in words):
+        known = all(w in FOLLOW_UP_WORDS or NUMBER.match(w) or w in NUMBER_WORDS for w in words)
+        if not known and not _about_someone_else(factor, words):
             return False
         reassurance = any(w in REASSURANCE for w in words)
         denial = any(_is_denial_word(w) for w in words)
         checked = bool(set(words) & CHECKS)
         timed = bool(set(words) & TIME_CUES)
-        if reassurance and denial:
-            return False  # "not fine", "my pressure isn't normal"
+        if _negated_reassurance(words):
+            return False  # "not fine", "my pressure isn't normal" (but "no, I'm pale" is a no and a reassurance)
         if timed and not _time_allowed(factor, words, reply_days if denial else None):
             return False
         if _affirms(clause) and not (reassurance or checked or timed):
@@ -324,6 +385,28 @@ def clear_no(factor: Factor, reading: Reading, harmless: Iterable[Mention]) -> b
         reassured = reassured or reassurance
         said_no = said_no or denial
     return said_no or reassured
+
+
+def _about_someone_else(factor: Factor, words: list[str]) -> bool:
+    """A clause whose subject is someone else and that never names the visitor ("my mum had bowel
+    cancer"): its words are about them, whatever they are. Not for family where family counts."""
+    subject = words[1:2] if words[:1] in (["my"], ["our"]) else words[:1]
+    people = OTHERS | FAMILY | RELATIVES | {"he's", "she's", "hes", "shes", "they're"}
+    if not subject or subject[0] not in people or set(words) & SELF_WORDS:
+        return False
+    return not factor.family_counts
+
+
+def _negated_reassurance(words: list[str]) -> bool:
+    """ "not fine", "isn't normal"; but not the answer in "no, I'm pale" or "no im fine"."""
+    for index, word in enumerate(words):
+        if word not in REASSURANCE:
+            continue
+        for before in range(max(0, index - 2), index):
+            answer = before == 0 and words[0] in GENERAL_DENIALS and words[1:2] and words[1] in SUBJECTS
+            if _is_denial_word(words[before]) and not answer:
+                return True
+    return False
 
 
 def _affirms(clause: list[str]) -> bool:
@@ -346,8 +429,10 @@ def _people_allowed(factor: Factor, words: list[str]) -> bool:
         return True
     if any(_is_denial_word(w) for w in words) and "family" in words:
         return True  # "not in my family", "no one in my family"
+    if re.search(r"\bnot (?:my|our) (?:real|biological|blood)\b", " ".join(words)):
+        return True  # "he's not my real dad"
     for index, word in enumerate(words):
-        if word not in FAMILY or set(words) & NON_BLOOD:
+        if word not in FAMILY | RELATIVES or set(words) & NON_BLOOD:
             continue
         someone_elses = index >= 2 and words[index - 1] == "'s" and words[index - 2] in OTHERS
         if not someone_elses:

@@ -14,7 +14,8 @@ Eligible can only come from plain denials. Mentions raise questions; only clear 
 - a hedged mention is asked about; a question, a hypothetical or someone else's condition
   decides nothing about the visitor;
 - a correction wins over what it corrects: "no - wait, I AM breastfeeding" is breastfeeding,
-  and "I said no to the cold sore question but …" opens that question again.
+  and "I said no to the cold sore question but …" makes cold sores a clinician's question;
+- after the outcome the screen still listens (`late_addition`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions.screening.answers import clear_no, is_correction, plain_denial, plainly_denied, plainly_over
+from actions.screening.answers import (
+    adds_to_earlier_answer,
+    clear_no,
+    is_correction,
+    plain_denial,
+    plainly_denied,
+    plainly_over,
+)
 from actions.screening.evaluator import Outcome, Prompt, Screening, Status, evaluate, next_prompt
 from actions.screening.language import Mention, Reading, ShortAnswer, Stance, asks_a_question
 from actions.screening.policy import Factor, Match, Policy, Tier
@@ -30,6 +38,8 @@ from actions.screening.policy import Factor, Match, Policy, Tier
 # Messages the screen answers on the side and then asks again. Not out_of_scope: no rule
 # answers it during the screen, so it is read as an answer (and gets the hint if unclear).
 SIDE_INTENTS = {"faq", "clinic_info", "bot_challenge", "thank", "greet"}
+# policy.yml's factor for what a visitor added after the outcome that the screen could not read.
+TOLD_LATER = "told_later"
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ def _in_window(factor: Factor, mention: Mention) -> Status | None:
     """A past mention of a factor that counts only recently: present within the window, asked
     about when nobody said when, nothing when it was longer ago."""
     if mention.ago_days is None:
-        return Status.PENDING
+        return Status.PENDING if mention.when == "past" else Status.PRESENT  # "I go on sunbeds every week"
     return Status.PRESENT if mention.ago_days <= factor.within_weeks * 7 else None
 
 
@@ -67,7 +77,7 @@ def mention_statuses(policy: Policy, mention: Mention, confirming: Iterable[str]
         elif mention.stance == Stance.HEDGED:
             if mention.when in match.when or "current" in match.when:
                 statuses[factor.id] = Status.UNSURE if factor.id in confirming else Status.PENDING
-        elif factor.within_weeks is not None and (mention.ended or mention.when == "past"):
+        elif factor.within_weeks is not None and mention.when != "current":
             if status := _in_window(factor, mention):
                 statuses[factor.id] = status
         elif _covers(match, mention):
@@ -87,14 +97,30 @@ def _statuses_in(policy: Policy, reading: Reading, mention: Mention, confirming:
         return statuses
     kept = {factor_id: status for factor_id, status in statuses.items() if status != Status.ABSENT}
     if is_correction(reading.text):
-        return {**{factor_id: Status.PENDING for factor_id in statuses}, **kept}
+        return {**{factor_id: Status.UNSURE for factor_id in statuses}, **kept}
     return kept
+
+
+def recorded(policy: Policy, reading: Reading) -> set[Status]:
+    """Every status the message's terms would record about the visitor."""
+    return {status for m in reading.mentions for status in _statuses_in(policy, reading, m, ()).values()}
+
+
+def late_addition(policy: Policy, screening: Screening, reading: Reading) -> Screening:
+    """After the outcome: a message that adds to or takes back an earlier answer. Its terms count
+    as in any message; if the screen can read nothing in it, a clinician goes through it (a
+    correction towards healthy never lowers an outcome: statuses only move up)."""
+    after = take_turn(policy, screening, reading, answering=False).screening
+    if after == screening and adds_to_earlier_answer(reading.text):
+        return after.with_status([TOLD_LATER], Status.UNSURE)
+    return after
 
 
 def take_turn(policy: Policy, screening: Screening, reading: Reading, answering: bool) -> Turn:
     """Applies one message. `answering`: the message is the reply to `screening.prompt`."""
     prompt = screening.prompt if answering else None
     confirming = prompt.factors if prompt and prompt.question is None else ()
+    before = screening
     decided: set[str] = set()
     for mention in reading.mentions:
         statuses = _statuses_in(policy, reading, mention, confirming)
@@ -103,8 +129,15 @@ def take_turn(policy: Policy, screening: Screening, reading: Reading, answering:
         decided |= {factor_id for factor_id, status in statuses.items() if status != Status.PENDING}
 
     if prompt is not None:
-        screening = _answer_prompt(policy, screening, prompt, reading, decided)
+        named = {f for f in decided & _about(policy, prompt) if screening.status(f) != before.status(f)}
+        screening = _answer_prompt(policy, screening, prompt, reading, decided & set(prompt.factors), named)
     return Turn(screening, evaluate(policy, screening))
+
+
+def _about(policy: Policy, prompt: Prompt) -> set[str]:
+    """The factors a prompt is about: its own, and its question's others ("I had melanoma")."""
+    question = policy.question(prompt.question).factors if prompt.question else ()
+    return set(prompt.factors) | {f.id for f in question}
 
 
 def general_facts(policy: Policy, reading: Reading) -> tuple[Factor, ...]:
@@ -129,9 +162,13 @@ def side_question(reading: Reading) -> bool:
 
 
 def _answer_prompt(
-    policy: Policy, screening: Screening, prompt: Prompt, reading: Reading, decided: set[str]
+    policy: Policy, screening: Screening, prompt: Prompt, reading: Reading, decided: set[str], named: set[str]
 ) -> Screening:
-    """The reply's yes, no or not sure, for what the question asked and the mentions left open."""
+    """The reply's yes, no or not sure, for what the question asked and the mentions left open.
+
+    `decided`: the asked factors the reply's own words settled ("yes, roaccutane"); `named`: what
+    the reply newly told about the question's conditions ("I had melanoma 8 years ago").
+    """
     rest = [f for f in prompt.factors if f not in decided]
     if side_question(reading):
         return screening  # answered on the side; our question is asked again
@@ -144,7 +181,7 @@ def _answer_prompt(
     denial = plain_denial(reading)
     if denial is not None:
         return screening.with_status(rest if denial.general else [], Status.ABSENT).with_prompt(None)
-    if decided and reading.answer != ShortAnswer.NO:
+    if named and reading.answer != ShortAnswer.NO:
         # "yes, roaccutane", "I had melanoma 8 years ago": the rest of the question is asked again
         return screening.with_prompt(None)
     return screening.with_status(rest, Status.PENDING).with_prompt(None)  # each asked on its own

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from actions.screening.evaluator import Status
 from actions.screening.policy import default_policy
 from nlp.build_pipeline import load_patterns
+from nlp.context import PAST_FORMS
 from tests.screening.reader import turn
 
 # Ways of saying it, each with the ways of writing it the corpus rotates through.
@@ -89,17 +90,22 @@ def policy_terms() -> dict[str, list[str]]:
 NEEDS_TIME = {"own_recurrent": "recurrent", "own_past": "past", "ended": "past"}
 
 
-def ways_for(term_id: str) -> list[str]:
+# Present-tense ways of saying it, which a term in the past tense ("breastfed") cannot fill:
+# "I have breastfed" says it happened, not that it goes on (nlp/context.py, PAST_FORMS).
+PRESENT_TENSE = {"own_current", "own_recurrent"}
+
+
+def ways_for(term_id: str, term: str = "") -> list[str]:
     times = {when for _, match in default_policy().factors_for(_label(term_id), term_id) for when in match.when}
-    return [way for way in TEMPLATES if NEEDS_TIME.get(way, "current") in times]
+    ways = [way for way in TEMPLATES if NEEDS_TIME.get(way, "current") in times]
+    return [way for way in ways if not (term.lower() in PAST_FORMS and way in PRESENT_TENSE)]
 
 
 def phrasings() -> Iterator[Phrasing]:
     """Each term in every way of saying it that fits it, rotating through each way's templates."""
     for term_id, terms in policy_terms().items():
-        ways = ways_for(term_id)
         for index, term in enumerate(terms):
-            for way in ways:
+            for way in ways_for(term_id, term):
                 template = TEMPLATES[way][index % len(TEMPLATES[way])]
                 yield Phrasing(template.format(t=term), term_id, way)
 

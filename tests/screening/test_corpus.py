@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actions.screening.core import TOLD_LATER
 from actions.screening.policy import default_policy
 from tests.screening.corpus import TEMPLATES, misreading, policy_terms, run, ways_for
 
@@ -36,7 +37,7 @@ TERMS = sorted((term_id, term) for term_id, terms in policy_terms().items() for 
 @st.composite
 def phrasing(draw: st.DrawFn) -> tuple[str, str, str]:
     term_id, term = draw(st.sampled_from(TERMS))
-    way = draw(st.sampled_from(ways_for(term_id)))
+    way = draw(st.sampled_from(ways_for(term_id, term)))
     text = draw(st.sampled_from(OPENERS)) + draw(st.sampled_from(TEMPLATES[way])).format(t=term)
     text += draw(st.sampled_from(CLOSERS))
     case = draw(st.sampled_from([str, str.lower, str.upper, str.capitalize]))
@@ -95,5 +96,7 @@ def test_the_blind_set_covers_every_way_of_saying_it() -> None:
 
 @pytest.mark.parametrize("factor", default_policy().factors, ids=lambda f: f.id)
 def test_every_factor_is_in_the_corpus(factor) -> None:
+    if factor.id == TOLD_LATER:
+        return  # no words mean it: what a visitor adds after the outcome that the screen can't read
     terms = policy_terms()
     assert any(m.value in terms for m in factor.matches), f"no pattern term means {factor.id}"

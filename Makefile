@@ -16,6 +16,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 .PHONY: run run-cluster haproxy test setup train validate lint unit-tests conversation-tests nlu-gate nlu-report \
         context-compare bench-console bench check-config bookings staff-user purge erase export-visitor browser lock \
+        replay-visitors \
         check-lock clean
 
 run: setup train check-config
@@ -119,6 +120,13 @@ nlu-gate: train
 nlu-report: train
 	$(BIN)/rasa test nlu --nlu data --config config.yml --cross-validation --folds 5 --out results/nlu-crossval
 	$(PY) -m tools.nlu_report results/nlu-crossval
+
+# Visitor profiles (../shared/visitors/README.md's format) played through freshly started servers,
+# as a visitor plays: FILES="a.json b.json" (default: the shared ones). Exits 1 if anyone
+# contraindicated ends eligible; DETAILS=1 prints every conversation that went wrong.
+FILES ?= $(wildcard ../shared/visitors/screening_*.json)
+replay-visitors: train
+	$(PY) -m tests.screening.replay $(FILES) $(if $(DETAILS),--details)
 
 # medspaCy's ConText vs our clinical_context on the visitor phrasings (a measurement, exits 0).
 context-compare: $(INSTALLED)

@@ -77,7 +77,13 @@ MAX_ATTEMPTS = 20  # DELIVERY_MAX_ATTEMPTS: then the row is failed and flagged f
 CLAIM_BATCH = 10
 MIN_RETRY_SECONDS = 1.0  # a retry is never signed with its attempt's timestamp: receivers drop those as replays
 RETRIED_4XX = (408, 429)  # Request Timeout, Too Many Requests: "not now", not "never"
-SECRETS = {"booking": "BOOKING_WEBHOOK_SECRET", "handoff": "STAFF_WEBHOOK_SECRET", "erasure": "BOOKING_WEBHOOK_SECRET"}
+SECRETS = {
+    "booking": "BOOKING_WEBHOOK_SECRET",
+    "handoff": "STAFF_WEBHOOK_SECRET",
+    "erasure": "BOOKING_WEBHOOK_SECRET",
+    "screening_update": "BOOKING_WEBHOOK_SECRET",  # a booking's screening outcome changed (booking/updates.py)
+    "staff_update": "STAFF_WEBHOOK_SECRET",
+}
 PURGE_EVERY = timedelta(hours=24)
 
 _jitter = random.SystemRandom()  # not seeded from a state that forked processes could share
@@ -209,16 +215,23 @@ def _lease_free(clock: datetime):
 
 
 def _claimable(now: datetime, clock: datetime):
-    """Due, pending and not leased; an erasure event also waits for earlier bookings in flight."""
+    """Due, pending and not leased; an erasure event also waits for earlier bookings in flight,
+    and a booking's screening update for that booking to be delivered (or given up)."""
     earlier = aliased(OutboxMessage)
     booking_in_flight = exists().where(
         earlier.kind == "booking", earlier.id < OutboxMessage.id, earlier.lease_until >= clock
+    )
+    own_booking_pending = exists().where(
+        earlier.kind == "booking",
+        earlier.status == "pending",
+        OutboxMessage.idempotency_key.like(earlier.idempotency_key + ":%"),
     )
     return (
         (OutboxMessage.status == "pending")
         & (OutboxMessage.next_attempt_at <= now)
         & _lease_free(clock)
         & ((OutboxMessage.kind != "erasure") | ~booking_in_flight)
+        & ((OutboxMessage.kind != "screening_update") | ~own_booking_pending)
     )
 
 

@@ -236,6 +236,15 @@ def _asked(before: list[str]) -> bool:
     return not any(_has_phrase(statement, cue) for cue in STATEMENT_CUES)
 
 
+def _in_a_question(doc: Doc, clause_end: int, words: list[str]) -> bool:
+    """A clause that ends in "?" and says nothing of the visitor asks about its term ("roughly how
+    long does the skin stay sunburnt-looking after a session?"); "currently acne, does it hurt?"
+    tells, then asks."""
+    if clause_end >= len(doc) or doc[clause_end].text != "?":
+        return False
+    return not set(words) & (SELF | {"my", "mine"} | ANSWER_WORDS)
+
+
 def _person(word: str) -> str | None:
     if word in SELF:
         return "self"
@@ -317,7 +326,7 @@ def clinical_context(doc: Doc) -> Doc:
         words = before + after
         ended = _ended(words)
         ent._.hedged = _hedged(words)
-        ent._.asked = _asked(before)
+        ent._.asked = _asked(before) or _in_a_question(doc, end, words)
         ent._.ended = ended and not ent._.asked
         ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
         if ent.ent_id_ in TAKES_AN_OBJECT:

@@ -45,6 +45,7 @@ SURE = 0.8
 ROUTED_INTENTS = {"nlu_fallback", "out_of_scope", "greet", "thank", "goodbye", "bot_challenge", "clinic_info", "stop"}
 RECORDED = {Status.PRESENT, Status.PENDING, Status.UNSURE}
 UNPLACED = {"nlu_fallback", "out_of_scope"}
+YES_OR_NO = {"affirm", "deny"}
 ERASURE_INTENT = "erase_my_data"
 HEARD_AS_QUESTION = {"faq", "out_of_scope", "nlu_fallback"}
 
@@ -76,7 +77,7 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
             intent = message.get("intent") or {}
             entities = message.get("entities") or []
             text = message.get("text") or ""
-            if self._routed(intent) and discloses_own_health(text, intent.get("name"), entities):
+            if self._routed(intent, text) and discloses_own_health(text, intent.get("name"), entities):
                 message.set("intent", {"name": SCREENING_INTENT, "confidence": 1.0}, add_to_output=True)
                 continue
             if answer := self._answer_heard_as_request(text, intent, entities) or self._answer_heard_as_question(
@@ -93,9 +94,11 @@ class DisclosureRouter(GraphComponent, IntentClassifier):
         return {ShortAnswer.NO: "deny", ShortAnswer.YES: "affirm"}.get(closing_answer(text))
 
     @staticmethod
-    def _routed(intent: dict[str, Any]) -> bool:
+    def _routed(intent: dict[str, Any], text: str) -> bool:
         if intent.get("name") == ERASURE_INTENT:
             return float(intent.get("confidence") or 0) < SURE
+        if intent.get("name") in YES_OR_NO:
+            return adds_to_earlier_answer(text)  # "sorry, I said no to … but I do get them" is no mere "no"
         return intent.get("name") in ROUTED_INTENTS
 
     @staticmethod

@@ -17,6 +17,7 @@ cautious finding is announced at once and an outcome is never explained twice.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,6 +26,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.booking.updates import queue_screening_update
 from actions.privacy import consent
 from actions.privacy.actions import record_consent
 from actions.screening.answers import plainly_a_request
@@ -38,6 +40,7 @@ from actions.screening.messages import (
     REMINDER,
     YES_NO_BUTTONS,
     Reply,
+    booking_updated,
     general_facts_reply,
     outcome_reply,
     prompt_text,
@@ -130,15 +133,26 @@ def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     dispatcher.utter_message(text=last, buttons=reply.buttons or None)
 
 
-def announce_if_more_cautious(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: Outcome) -> list[EventType]:
+async def tell_outcome(dispatcher: CollectingDispatcher, tracker: Tracker, outcome: Outcome) -> list[EventType]:
+    """The outcome in plain words; a booking made on an earlier outcome is updated at the clinic."""
+    send(dispatcher, outcome_reply(outcome))
+    if told_tier(tracker) is not None:
+        updated = await asyncio.to_thread(queue_screening_update, tracker.sender_id, *shareable_screening(tracker))
+        if updated:
+            dispatcher.utter_message(text=booking_updated(updated))
+    return [SlotSet("screening_told", outcome.slot_value)]
+
+
+async def announce_if_more_cautious(
+    dispatcher: CollectingDispatcher, tracker: Tracker, outcome: Outcome
+) -> list[EventType]:
     """Tell the visitor at once when a disclosure rules them out, or worsens what they were told."""
     told = told_tier(tracker)
     if outcome.tier is None or (told is not None and outcome.tier <= told):
         return []
     if told is None and outcome.tier != Tier.NOT_SUITABLE:
         return []  # a review flag mid-screen waits for the end of the screen
-    send(dispatcher, outcome_reply(outcome))
-    return [SlotSet("screening_told", outcome.slot_value)]
+    return await tell_outcome(dispatcher, tracker, outcome)
 
 
 class ActionRecordDisclosures(Action):
@@ -176,7 +190,7 @@ class ActionCheckDisclosures(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         policy = default_policy()
-        events = announce_if_more_cautious(dispatcher, tracker, evaluate(policy, current_screening(tracker)))
+        events = await announce_if_more_cautious(dispatcher, tracker, evaluate(policy, current_screening(tracker)))
         if events or told_tier(tracker) == Tier.NOT_SUITABLE:
             return events
         facts = general_facts(policy, reading_of(tracker))
@@ -292,5 +306,7 @@ class ActionScreeningResult(Action):
             reply = outcome_reply(outcome)
             send(dispatcher, Reply([REMINDER[outcome.tier]], reply.buttons))
             return []
-        send(dispatcher, outcome_reply(outcome))
-        return [SlotSet("screening_told", outcome.slot_value)] if outcome.tier is not None else []
+        if outcome.tier is None:
+            send(dispatcher, outcome_reply(outcome))
+            return []
+        return await tell_outcome(dispatcher, tracker, outcome)

@@ -157,3 +157,12 @@ REMINDER = {
     "I can tell you about other options, or a member of our team can call you.",
     Tier.CLINICIAN_REVIEW: "As I mentioned, a clinician needs to review your answers before any laser treatment.",
 }
+
+
+def booking_updated(references: list[str]) -> str:
+    """After a new outcome, for a visitor who had already booked."""
+    named = " and ".join(references)
+    return (
+        f"I've told the clinic about this for your booking {named}, so a member of the team will "
+        "check it with you before any laser treatment."
+    )

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect
 
 from actions import delivery, records
+from actions.booking import updates
 from console import models as console_models
 from console import queues
 from tests.databases import fresh_database
@@ -233,3 +234,22 @@ def test_a_staff_retry_after_the_cap_gets_a_full_new_round(
     receiver.start()
     delivery.deliver_due(now=records.utcnow() + timedelta(hours=2), url=database)
     assert outbox_row(database, reference).status == "delivered"
+
+
+def test_a_screening_update_waits_for_its_booking_to_be_delivered(
+    database: str, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOOKING_WEBHOOK_URL", receiver.url)
+    reference = queue_booking(database, receiver)
+    assert delivery.deliver_due(url=database) == 0, "the booking system is down"
+    assert updates.queue_screening_update("c1", "not_suitable", ["pregnancy"]) == [reference]
+    assert updates.queue_screening_update("c1", "not_suitable", ["pregnancy"]) == [], "told once per outcome"
+
+    receiver.start()
+    assert delivery.deliver_due(url=database) == 0, "the booking is still backing off, so its update waits"
+    booking_due = outbox_row(database, reference).next_attempt_at
+    assert delivery.deliver_due(now=booking_due, url=database) == 2
+    assert [r.headers["Idempotency-Key"] for r in receiver.received] == [reference, f"{reference}:not_suitable"]
+    with records.session(database) as db:
+        booking = db.query(records.Booking).filter_by(reference=reference).one()
+        assert (booking.screening_outcome, json.loads(booking.screening_reasons)) == ("not_suitable", ["pregnancy"])

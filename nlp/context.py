@@ -40,6 +40,23 @@ HARD_BOUNDARIES = {
 }  # fmt: skip
 SOFT_BOUNDARIES = {",", "and", "so", "because", "-", "–", "—", "also", "just", "only", "besides"}
 HYPHENS = {"-", "–"}
+LINKING = {
+    "is",
+    "are",
+    "'s",
+    "s",
+    "was",
+    "were",
+    "has",
+    "have",
+    "been",
+    "always",
+    "all",
+    "totally",
+    "perfectly",
+    "completely",
+}
+REASSURED = {"fine", "normal", "healthy", "ok", "okay", "perfect", "good"}
 # "I burn rather than tan": the term is set aside, as a negation would.
 CONTRASTS = [("rather", "than"), ("instead", "of")]
 LIST_WORDS = {"or", "nor", "and", ",", "a", "an", "any", "no", "some"}
@@ -217,7 +234,13 @@ def _negated(doc: Doc, ent: Span, start: int, ignored: set[int]) -> bool:
         return True
     if tuple(_words(doc, max(start, ent.start - 2), ent.start)) in CONTRASTS:
         return True
-    return post_negation(doc, ent) is not None
+    return post_negation(doc, ent) is not None or _reassured(_words(doc, ent.end, min(len(doc), ent.end + 4)))
+
+
+def _reassured(after: list[str]) -> bool:
+    """ "my sugars are fine", "blood sugars all normal": the term is said to be healthy."""
+    rest = [w for w in after if w not in LINKING]
+    return bool(rest) and rest[0] in REASSURED
 
 
 def _asked(before: list[str]) -> bool:

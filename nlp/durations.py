@@ -38,7 +38,8 @@ _LAST = re.compile(r"\blast\s+(weekend|week|month|year|summer|winter|spring|autu
 _YEAR = re.compile(r"\b(?:in|back in|until|till)\s+((?:19|20)\d\d)\b")  # not "since 2019": that goes on
 _LONG_AGO = re.compile(
     r"\b(ages ago|years and years|long time ago|long ago|as a (?:teen(?:ager)?|kid|child)|when i was (?:a )?"
-    r"(?:teen(?:ager)?|kid|child|young|younger|little|at school|at uni)|at uni|in my (?:teens|twenties|youth))\b"
+    r"(?:teen(?:ager)?|kid|child|young|younger|little|at school|at uni)|at (?:uni|school)"
+    r"|in my (?:teens|twenties|youth)|long (?:since|gone|over|finished|done|stopped))\b"
 )
 SEASON_DAYS = {
     "weekend": 7,

@@ -150,7 +150,8 @@ TIME_WORDS = {
 HEALTH_SUBJECTS = {
     "skin", "blood", "bloods", "pressure", "bp", "sugar", "sugars", "sugar's", "glucose", "levels", "level",
     "test", "tests", "results", "result", "check", "checked", "checkup", "up", "health", "everything",
-    "doctor", "gp", "nurse", "yearly", "annual", "routine", "immune", "system", "heart", "normally", "tested",
+    "doctor", "gp", "nurse", "yearly", "annual", "routine", "immune", "immunity", "system", "heart", "normally",
+    "tested",
     "screened", "measured", "came", "back",
 }  # fmt: skip
 FOLLOW_UP_WORDS = (
@@ -168,8 +169,7 @@ FOLLOW_UP_WORDS = (
 TIME_CUES = {
     "ago", "year", "years", "yr", "yrs", "month", "months", "week", "weeks", "day", "days", "fortnight", "decade",
     "decades", "since", "until", "till", "used", "stopped", "finished", "quit", "ended", "teenager", "teen",
-    "teens", "kid", "child", "school", "uni", "university", "college", "previously", "youth", "childhood",
-    "twenties",
+    "teens", "previously", "youth", "childhood", "twenties",
 }  # fmt: skip
 # "I had it checked last month": a check-up is a reassurance's subject, not a disclosure.
 CHECKS = {"checked", "tested", "test", "tests", "check", "checkup", "screened", "measured", "bloods"}
@@ -362,16 +362,17 @@ def clear_no(factor: Factor, reading: Reading, harmless: Iterable[Mention]) -> b
     tokens = _tokens(reading.text, harmless)
     reply_days = days_ago(_said(reading.text))
     said_no = bool(_OPENING_NO.search(_said(reading.text))) or any(m.stance == Stance.DENIED for m in harmless)
+    over = False  # a time that puts this factor outside its window: "had roaccutane as a teenager"
     reassured = False
     for clause in _clauses(tokens):
-        words = [w for w in clause if w != TERM]
+        words = [w for w in _without_frequencies(clause) if w != TERM]
         known = all(w in FOLLOW_UP_WORDS or NUMBER.match(w) or w in NUMBER_WORDS for w in words)
         if not known and not _about_someone_else(factor, words):
             return False
         reassurance = any(w in REASSURANCE for w in words)
         denial = any(_is_denial_word(w) for w in words)
         checked = bool(set(words) & CHECKS)
-        timed = bool(set(words) & TIME_CUES)
+        timed = bool(set(words) & TIME_CUES) or days_ago(" ".join(words)) is not None
         if _negated_reassurance(words):
             return False  # "not fine", "my pressure isn't normal" (but "no, I'm pale" is a no and a reassurance)
         if timed and not _time_allowed(factor, words, reply_days if denial else None):
@@ -380,11 +381,13 @@ def clear_no(factor: Factor, reading: Reading, harmless: Iterable[Mention]) -> b
             return False  # "no, I do"; but "I took it 10 years ago", "I had it checked"
         if not _people_allowed(factor, words):
             return False
-        if set(words) & POINTERS and not (reassurance or denial or checked or _names_someone_else(words)):
+        someone_else = _names_someone_else(factor, words)
+        if set(words) & POINTERS and not (reassurance or denial or checked or timed or someone_else):
             return False
         reassured = reassured or reassurance
         said_no = said_no or denial
-    return said_no or reassured
+        over = over or (timed and not denial)
+    return said_no or reassured or over
 
 
 def _about_someone_else(factor: Factor, words: list[str]) -> bool:
@@ -403,7 +406,8 @@ def _negated_reassurance(words: list[str]) -> bool:
         if word not in REASSURANCE:
             continue
         for before in range(max(0, index - 2), index):
-            answer = before == 0 and words[0] in GENERAL_DENIALS and words[1:2] and words[1] in SUBJECTS
+            # the answer that opens a clause ("no, I'm pale", "nah pale"), unless it reads "no good"
+            answer = before == 0 and words[0] in GENERAL_DENIALS and not (index == 1 and word in ("good", "well"))
             if _is_denial_word(words[before]) and not answer:
                 return True
     return False
@@ -419,23 +423,47 @@ def _affirms(clause: list[str]) -> bool:
     return False
 
 
-def _names_someone_else(words: list[str]) -> bool:
-    return bool(set(words) & (OTHERS - {"you", "she", "he", "they", "her", "his", "him", "those"}))
+def _names_someone_else(factor: Factor, words: list[str]) -> bool:
+    """The clause names another person ("that's my colleague"; "it was my mum", where family does
+    not count for this factor)."""
+    people = OTHERS - {"you", "she", "he", "they", "her", "his", "him", "those"}
+    if not factor.family_counts:
+        people = people | FAMILY | RELATIVES
+    return bool(set(words) & people)
+
+
+_FREQUENCY = re.compile(r"^(day|days|week|weeks|month|months|year|years|morning|night|summer|winter)$")
+
+
+def _without_frequencies(clause: list[str]) -> list[str]:
+    """ "every day", "every summer": how often, not when (kept out of the time check)."""
+    kept: list[str] = []
+    for word in clause:
+        if kept and kept[-1] == "every" and _FREQUENCY.match(word):
+            kept.pop()
+            continue
+        kept.append(word)
+    return kept
 
 
 def _people_allowed(factor: Factor, words: list[str]) -> bool:
     """Someone else's condition is beside the point, except blood family where family counts."""
     if not factor.family_counts:
         return True
-    if any(_is_denial_word(w) for w in words) and "family" in words:
-        return True  # "not in my family", "no one in my family"
+    if any(_is_denial_word(w) for w in words):
+        return True  # "not in my family", "none of my blood relatives have it", "my mum doesn't"
     if re.search(r"\bnot (?:my|our) (?:real|biological|blood)\b", " ".join(words)):
         return True  # "he's not my real dad"
     for index, word in enumerate(words):
         if word not in FAMILY | RELATIVES or set(words) & NON_BLOOD:
             continue
-        someone_elses = index >= 2 and words[index - 1] == "'s" and words[index - 2] in OTHERS
-        if not someone_elses:
+        someone_elses = index >= 2 and words[index - 1] == "'s" and words[index - 2] in OTHERS  # girlfriend's mum
+        their_partner = (
+            words[index + 1 : index + 2] == ["'s"]
+            and words[index + 2 : index + 3] != []
+            and (words[index + 2] in OTHERS)
+        )  # "my uncle's wife"
+        if not (someone_elses or their_partner):
             return False  # "my mum has it"; but "my girlfriend's mum", "my stepdad", "my mother-in-law" don't count
     return True
 

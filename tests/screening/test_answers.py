@@ -131,6 +131,12 @@ def test_what_a_reply_leaves_open_is_asked_one_factor_at_a_time_with_yes_no_butt
         ("pregnancy", "nope 😂 definitely not"),
         ("psoriasis", "no, that's my colleague, my own skin has always been fine"),
         ("anticoagulants", "no meds at all"),
+        ("severe_hypertension", "bp is fine, my mums the one with the heart stuff"),
+        ("isotretinoin", "had roaccutane as a teenager, im 31 now"),
+        ("vitiligo_family", "my uncle's wife has it, but she's not blood family. none of my blood relatives have it"),
+        ("recent_tan", "no, I wear sunscreen every day"),
+        ("breastfeeding", "no, my kids are at university"),
+        ("diabetes", "no, my sugars are fine"),
     ],
 )
 def test_a_follow_up_answered_with_a_clear_no_in_more_words_is_a_no(factor: str, reply: str) -> None:
@@ -162,6 +168,9 @@ def test_a_follow_up_answered_with_a_clear_no_in_more_words_is_a_no(factor: str,
         ("severe_hypertension", "not fine"),
         ("severe_hypertension", "no, my blood pressure isn't normal"),
         ("diabetes", "my sugar is not good"),
+        ("vitiligo_family", "my uncle has it, and my uncle's wife"),
+        ("isotretinoin", "had roaccutane this spring"),
+        ("recent_tan", "no good"),
     ],
 )
 def test_a_follow_up_answered_unclearly_goes_to_a_clinician_or_worse(factor: str, reply: str) -> None:

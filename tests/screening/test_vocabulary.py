@@ -52,6 +52,7 @@ def test_said_in_their_own_words_is_recorded(message: str, factor: str) -> None:
         ("no, I'm pale and I burn rather than tan", "recent_tan"),
         ("I never tan", "recent_tan"),
         ("I'm not on insulin", "diabetes"),
+        ("my sugars are fine", "diabetes"),
     ],
 )
 def test_what_does_not_count_is_not_recorded(message: str, factor: str) -> None:

@@ -84,7 +84,7 @@ def screen_is_asking(tracker: Tracker) -> bool:
 
 
 # Requests a visitor may make in the middle of the screen; heard in an answer, they are the answer.
-RECLAIMABLE = {"faq", "stop", "human_handoff", "book_consultation"}
+RECLAIMABLE = {"faq", "stop", "human_handoff", "book_consultation", "erase_my_data"}
 
 
 def answers_the_screen(tracker: Tracker) -> bool:

@@ -493,12 +493,18 @@ _PLAIN_REQUESTS = {
         r"speak|talk)\b"
     ),
     "book_consultation": re.compile(r"\b(book|booking|appointment|consultation|schedule)\b"),
+    "erase_my_data": re.compile(
+        r"\b(delete|erase|remove|wipe|forget)\b.{0,40}\b(data|details|conversation|chat|answers|information|info|"
+        r"everything|me)\b|\bforget me\b|\bprivacy\b"
+    ),
 }
 
 
 def plainly_a_request(intent: str | None, reading: Reading) -> bool:
     """Whether a message heard as a request (a FAQ, stop, a person, a booking) plainly is one;
     if not, it is the visitor's answer to the screen's question."""
+    if intent == "erase_my_data":
+        return bool(_PLAIN_REQUESTS[intent].search(_said(reading.text)))  # privacy always wins when asked for
     if reading.mentions:
         return False
     if intent == "faq":

@@ -170,8 +170,8 @@ def _answer_prompt(
     the reply newly told about the question's conditions ("I had melanoma 8 years ago").
     """
     rest = [f for f in prompt.factors if f not in decided]
-    if side_question(reading):
-        return screening  # answered on the side; our question is asked again
+    if side_question(reading) and not prompt.repeats:
+        return _again(screening, prompt, rest)  # answered on the side; our question is asked again
     if reading.answer == ShortAnswer.UNSURE:
         return screening.with_status(rest, Status.UNSURE).with_prompt(None)
     if prompt.question is None:
@@ -179,12 +179,21 @@ def _answer_prompt(
     if reading.answer == ShortAnswer.YES and not decided:
         return screening.with_status(rest, Status.PRESENT).with_prompt(None)
     denial = plain_denial(reading)
-    if denial is not None:
-        return screening.with_status(rest if denial.general else [], Status.ABSENT).with_prompt(None)
-    if named and reading.answer != ShortAnswer.NO:
-        # "yes, roaccutane", "I had melanoma 8 years ago": the rest of the question is asked again
-        return screening.with_prompt(None)
+    if denial is not None and denial.general:
+        return screening.with_status(rest, Status.ABSENT).with_prompt(None)
+    if denial is not None or (named and reading.answer != ShortAnswer.NO):
+        # "no diabetes", "yes, roaccutane", "I had melanoma 8 years ago": the rest is asked again
+        return _again(screening, prompt, rest)
     return screening.with_status(rest, Status.PENDING).with_prompt(None)  # each asked on its own
+
+
+def _again(screening: Screening, prompt: Prompt, rest: list[str]) -> Screening:
+    """What is left of the question is asked once more; after that each open factor is asked on its
+    own, so no visitor is asked the same question a third time."""
+    if prompt.repeats:
+        return screening.with_status(rest, Status.PENDING).with_prompt(None)
+    left = tuple(f for f in rest if screening.status(f) is None)
+    return screening.with_prompt(Prompt(left, prompt.question, repeats=1) if left else None)
 
 
 def _answer_follow_up(
@@ -216,4 +225,7 @@ def _harmless(policy: Policy, reading: Reading, mention: Mention) -> bool:
 
 def ask_next(policy: Policy, screening: Screening) -> Screening:
     """The screening with its next question (or none) recorded as the one being answered."""
-    return screening.with_prompt(next_prompt(policy, screening))
+    current, upcoming = screening.prompt, next_prompt(policy, screening)
+    if current is not None and upcoming is not None and current.asks_as(upcoming):
+        return screening  # the same question again: it remembers that it was asked again
+    return screening.with_prompt(upcoming)

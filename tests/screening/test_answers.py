@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.screening.answers import plainly_a_request
 from actions.screening.core import ask_next, late_addition
 from actions.screening.evaluator import Prompt, Screening, Status, evaluate
 from actions.screening.messages import prompt_text
@@ -216,3 +217,43 @@ def test_a_correction_towards_healthy_never_lowers_an_outcome() -> None:
     ruled_out = answer("yes I'm diabetic", asked("serious_conditions"))
     corrected = late_addition(POLICY, ruled_out, read("sorry, I misread, I'm not diabetic"))
     assert evaluate(POLICY, corrected).tier == Tier.NOT_SUITABLE
+
+
+@pytest.mark.parametrize(
+    "replies",
+    [
+        ["no skin conditions"] * 4,  # denies one name, again and again
+        ["yes, roaccutane"] * 4,
+        ["no, but does it hurt?", "and does it swell?", "and how long does it take?", "no"],
+    ],
+)
+def test_no_question_is_asked_a_third_time(replies: list[str]) -> None:
+    screening = asked("skin_conditions" if "skin" in replies[0] else "medicines")
+    seen: list[str] = []
+    for reply in replies:
+        seen.append(prompt_text(POLICY, screening, screening.prompt))
+        screening = ask_next(POLICY, answer(reply, screening, intent="faq" if "?" in reply else None))
+        if screening.prompt is None:
+            break
+    assert max(seen.count(text) for text in seen) <= 2, seen
+
+
+@pytest.mark.parametrize(
+    ("intent", "message", "plain"),
+    [
+        ("stop", "stop", True),
+        ("stop", "I don't want to answer these", True),
+        ("stop", "not anymore since I've been on ramipril, it's well controlled now", False),
+        ("faq", "how long is the downtime?", True),
+        ("faq", "not since a holiday in Crete over a year ago", False),
+        ("human_handoff", "can I talk to a person", True),
+        ("human_handoff", "no, my husband's sister, he's not related to me", False),
+        ("erase_my_data", "please delete my data", True),
+        ("erase_my_data", "delete everything, I'm pregnant and changed my mind", True),
+        ("erase_my_data", "my late wife had the cancer, God rest her, but I myself never had such disease", False),
+    ],
+)
+def test_a_request_heard_in_an_answer_interrupts_only_when_plainly_asked(
+    intent: str, message: str, plain: bool
+) -> None:
+    assert plainly_a_request(intent, read(message, intent)) is plain

@@ -30,7 +30,7 @@ from actions.booking.updates import queue_screening_update
 from actions.privacy import consent
 from actions.privacy.actions import record_consent
 from actions.screening.answers import plainly_a_request
-from actions.screening.core import ask_next, general_facts, late_addition, take_turn
+from actions.screening.core import MOST_ASKED, ask_next, general_facts, late_addition, take_turn
 from actions.screening.evaluator import Outcome, Screening, evaluate, next_prompt
 from actions.screening.language import Reading, read_message
 from actions.screening.messages import (
@@ -84,7 +84,10 @@ def screen_is_asking(tracker: Tracker) -> bool:
 
 
 # Requests a visitor may make in the middle of the screen; heard in an answer, they are the answer.
-RECLAIMABLE = {"faq", "stop", "human_handoff", "book_consultation", "erase_my_data"}
+RECLAIMABLE = {"faq", "stop", "human_handoff", "book_consultation", "erase_my_data", "bot_challenge", "clinic_info"}
+# Requests honoured whenever they are plain; a side question only while the screen's question has
+# not yet been shown twice, so no question comes a third time.
+ALWAYS_HONOURED = {"stop", "human_handoff", "erase_my_data", "book_consultation"}
 
 
 def answers_the_screen(tracker: Tracker) -> bool:
@@ -94,7 +97,12 @@ def answers_the_screen(tracker: Tracker) -> bool:
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if intent not in NOT_ANSWERS:
         return True
-    return intent in RECLAIMABLE and not plainly_a_request(intent, reading_of(tracker))
+    if intent not in RECLAIMABLE:
+        return False
+    prompt = current_screening(tracker).prompt
+    if intent not in ALWAYS_HONOURED and prompt is not None and prompt.asked >= MOST_ASKED:
+        return True
+    return not plainly_a_request(intent, reading_of(tracker))
 
 
 NOT_SCREENED = "not_screened"

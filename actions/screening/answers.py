@@ -489,13 +489,20 @@ _PLAIN_REQUESTS = {
         r"don'?t want to (?:answer|continue|carry on|go on|do (?:this|these|that)))\b"
     ),
     "human_handoff": re.compile(
-        r"\b(person|human|someone|somebody|staff|nurse|doctor|clinician|agent|team|call me|phone me|ring me|"
-        r"speak|talk)\b"
+        r"\b(?:speak|talk|chat) (?:to|with)\b|\b(?:call|phone|ring|contact) me\b|\b(?:real|actual) (?:person|human)\b"
+        r"|\b(?:a|an|to a) (?:person|human|agent)\b|\bhuman\b"
     ),
-    "book_consultation": re.compile(r"\b(book|booking|appointment|consultation|schedule)\b"),
+    "book_consultation": re.compile(
+        r"\b(?:book|schedule|make|arrange)\b.{0,25}\b(?:appointment|consultation|session)\b|\bbook me\b"
+        r"|\b(?:can|could|want to|like to|wanna) book\b"
+    ),
     "erase_my_data": re.compile(
         r"\b(delete|erase|remove|wipe|forget)\b.{0,40}\b(data|details|conversation|chat|answers|information|info|"
         r"everything|me)\b|\bforget me\b|\bprivacy\b"
+    ),
+    "bot_challenge": re.compile(r"\b(bot|robot|computer|machine|ai|automated|real person|human)\b"),
+    "clinic_info": re.compile(
+        r"\b(where|address|located|location|directions|parking|opening|open|hours|website|phone number)\b"
     ),
 }
 

@@ -21,7 +21,7 @@ Eligible can only come from plain denials. Mentions raise questions; only clear 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actions.screening.answers import (
     adds_to_earlier_answer,
@@ -38,6 +38,8 @@ from actions.screening.policy import Factor, Match, Policy, Tier
 # Messages the screen answers on the side and then asks again. Not out_of_scope: no rule
 # answers it during the screen, so it is read as an answer (and gets the hint if unclear).
 SIDE_INTENTS = {"faq", "clinic_info", "bot_challenge", "thank", "greet"}
+# A question is shown at most this often; after that what it left open is asked factor by factor.
+MOST_ASKED = 2
 # policy.yml's factor for what a visitor added after the outcome that the screen could not read.
 TOLD_LATER = "told_later"
 
@@ -170,7 +172,7 @@ def _answer_prompt(
     the reply newly told about the question's conditions ("I had melanoma 8 years ago").
     """
     rest = [f for f in prompt.factors if f not in decided]
-    if side_question(reading) and not prompt.repeats:
+    if side_question(reading) and prompt.asked < MOST_ASKED:
         return _again(screening, prompt, rest)  # answered on the side; our question is asked again
     if reading.answer == ShortAnswer.UNSURE:
         return screening.with_status(rest, Status.UNSURE).with_prompt(None)
@@ -190,10 +192,10 @@ def _answer_prompt(
 def _again(screening: Screening, prompt: Prompt, rest: list[str]) -> Screening:
     """What is left of the question is asked once more; after that each open factor is asked on its
     own, so no visitor is asked the same question a third time."""
-    if prompt.repeats:
+    if prompt.asked >= MOST_ASKED:
         return screening.with_status(rest, Status.PENDING).with_prompt(None)
     left = tuple(f for f in rest if screening.status(f) is None)
-    return screening.with_prompt(Prompt(left, prompt.question, repeats=1) if left else None)
+    return screening.with_prompt(replace(prompt, factors=left) if left else None)
 
 
 def _answer_follow_up(
@@ -226,6 +228,8 @@ def _harmless(policy: Policy, reading: Reading, mention: Mention) -> bool:
 def ask_next(policy: Policy, screening: Screening) -> Screening:
     """The screening with its next question (or none) recorded as the one being answered."""
     current, upcoming = screening.prompt, next_prompt(policy, screening)
-    if current is not None and upcoming is not None and current.asks_as(upcoming):
-        return screening  # the same question again: it remembers that it was asked again
-    return screening.with_prompt(upcoming)
+    if upcoming is None:
+        return screening.with_prompt(None)
+    if current is not None and current.asks_as(upcoming):
+        return screening.with_prompt(replace(current, asked=current.asked + 1))  # the same question again
+    return screening.with_prompt(replace(upcoming, asked=1))

@@ -50,19 +50,19 @@ class Prompt:
 
     factors: tuple[str, ...]
     question: str | None = None  # the policy question it comes from; None for a follow-up about one factor
-    repeats: int = 0  # asked again after a reply that left it open (a side question, a partial answer)
+    asked: int = 0  # how many times the visitor has been shown it (core.ask_next)
 
     def asks_as(self, other: Prompt) -> bool:
         return (self.factors, self.question) == (other.factors, other.question)
 
     def to_slot(self) -> dict:
-        return {"factors": list(self.factors), "question": self.question, "repeats": self.repeats}
+        return {"factors": list(self.factors), "question": self.question, "asked": self.asked}
 
     @classmethod
     def from_slot(cls, value: Mapping | None) -> Prompt | None:
         if not value:
             return None
-        return cls(tuple(value["factors"]), value.get("question"), int(value.get("repeats") or 0))
+        return cls(tuple(value["factors"]), value.get("question"), int(value.get("asked") or 0))
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_a_reply_that_is_more_than_a_plain_no_settles_nothing_it_did_not_name(re
 
 def test_what_a_reply_leaves_open_is_asked_one_factor_at_a_time_with_yes_no_buttons() -> None:
     screening = ask_next(POLICY, answer("not me no but my mum has it on her face and hands", asked("skin_conditions")))
-    assert screening.prompt == Prompt(("psoriasis",))
+    assert screening.prompt.asks_as(Prompt(("psoriasis",)))
     assert prompt_text(POLICY, screening, screening.prompt) == "Just to check: do you have psoriasis?"
 
 
@@ -251,6 +251,12 @@ def test_no_question_is_asked_a_third_time(replies: list[str]) -> None:
         ("erase_my_data", "please delete my data", True),
         ("erase_my_data", "delete everything, I'm pregnant and changed my mind", True),
         ("erase_my_data", "my late wife had the cancer, God rest her, but I myself never had such disease", False),
+        ("human_handoff", "no, the doctor said it was contact dermatitis from my earrings", False),
+        ("book_consultation", "no, only on the holiday I booked", False),
+        ("book_consultation", "can I book a consultation?", True),
+        ("bot_challenge", "Yes, actually today I feel the tingling on the lip", False),
+        ("bot_challenge", "am I talking to a bot?", True),
+        ("clinic_info", "where are you located?", True),
     ],
 )
 def test_a_request_heard_in_an_answer_interrupts_only_when_plainly_asked(

@@ -194,7 +194,7 @@ def _again(screening: Screening, prompt: Prompt, rest: list[str]) -> Screening:
     own, so no visitor is asked the same question a third time."""
     if prompt.asked >= MOST_ASKED:
         return screening.with_status(rest, Status.PENDING).with_prompt(None)
-    left = tuple(f for f in rest if screening.status(f) is None)
+    left = tuple(f for f in rest if screening.status(f) in (None, Status.PENDING))
     return screening.with_prompt(replace(prompt, factors=left) if left else None)
 
 

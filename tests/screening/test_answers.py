@@ -263,3 +263,13 @@ def test_a_request_heard_in_an_answer_interrupts_only_when_plainly_asked(
     intent: str, message: str, plain: bool
 ) -> None:
     assert plainly_a_request(intent, read(message, intent)) is plain
+
+
+def test_a_follow_up_met_with_side_questions_is_asked_at_most_twice() -> None:
+    screening, seen = ask_next(POLICY, follow_up("keloid")), []
+    for _ in range(4):
+        seen.append(prompt_text(POLICY, screening, screening.prompt))
+        screening = ask_next(POLICY, answer("sort of? my ear piercing scar went lumpy", screening, intent="faq"))
+        if screening.prompt is None or not screening.prompt.asks_as(Prompt(("keloid",))):
+            break
+    assert len(seen) <= 2 and screening.status("keloid") == Status.UNSURE

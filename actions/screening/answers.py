@@ -231,8 +231,9 @@ LATE_ADDITION = re.compile(
 
 
 def adds_to_earlier_answer(text: str) -> bool:
-    """Not a question of the visitor's own ("sorry, I forgot: how much is it?" asks a price)."""
-    return bool(LATE_ADDITION.search(_said(text))) and not asks_a_question(text)
+    """Even when it also asks something ("I forgot to mention: my piercing is infected. Is that in
+    the area?"); a question that only opens with "I forgot" goes to a clinician too: the cautious side."""
+    return bool(LATE_ADDITION.search(_said(text)))
 
 
 def is_correction(text: str) -> bool:

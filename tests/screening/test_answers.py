@@ -197,6 +197,7 @@ def eligible_after_screen() -> Screening:
     ("message", "tier"),
     [
         ("sorry, I forgot to say I have a cold sore on my lip right now", Tier.NOT_SUITABLE),
+        ("I forgot to mention: my piercing is sore and swollen. Is that a problem?", Tier.CLINICIAN_REVIEW),
         ("c sore on my lip rn 😩", Tier.NOT_SUITABLE),
         ("Sorry, I said no to the cold sore question but I do actually get them", Tier.CLINICIAN_REVIEW),
         ("I said no to the sunburn question but my nose is still peeling from last weekend", Tier.NOT_SUITABLE),
@@ -208,7 +209,7 @@ def test_after_the_outcome_a_late_disclosure_or_correction_changes_it(message: s
     assert evaluate(POLICY, late_addition(POLICY, eligible_after_screen(), read(message))).tier == tier
 
 
-@pytest.mark.parametrize("message", ["thanks!", "how much is it?", "sorry, what's the price again?", "ok great"])
+@pytest.mark.parametrize("message", ["thanks!", "how much is it?", "sorry, what's the price again?", "ok great", "bye"])
 def test_after_the_outcome_other_messages_leave_it_alone(message: str) -> None:
     assert evaluate(POLICY, late_addition(POLICY, eligible_after_screen(), read(message))).tier == Tier.ELIGIBLE
 

@@ -34,6 +34,8 @@ POLICY = default_policy()
         ("I had sunbeds until a fortnight ago", "recent_tan"),
         ("I stopped going on sunbeds 3 weeks ago", "recent_tan"),
         ("my nose is still peeling from the beach", "recent_tan"),
+        ("my eyebrow piercing is infected", "skin_inflammation"),
+        ("I have a defibrillator in my chest", "pacemaker"),
     ],
 )
 def test_said_in_their_own_words_is_recorded(message: str, factor: str) -> None:

@@ -80,7 +80,7 @@ CORRECTION = re.compile(
     r"\b(wait|sorry|actually|i mean|misread|mis-read|scratch that|hang on|hold on|oops|correction|on reflection|"
     r"in fact|forgot|forget|i said no|answered no|said yes|my mistake|my bad|pardon|to be honest|tbh|come to think)\b"
 )
-TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[,.;:!?]")
+TOKEN = re.compile(r"§|[a-z0-9]+(?:'[a-z]+)*|[,.;:!?]")
 CLAUSE_BREAKS = {
     ",",
     ".",
@@ -98,7 +98,7 @@ CLAUSE_BREAKS = {
     "and",
     "so",
 }
-TERM = "<term>"
+TERM = "§"  # stands for a term in a reply's tokens; removed from what visitors type
 
 # --- What a clear no to a follow-up may also hold -------------------------------------------
 REASSURANCE = {
@@ -224,9 +224,10 @@ def unsettled(text: str) -> bool:
 # cold sore question but …"). After the outcome, such a message that the screen cannot read goes
 # to a clinician rather than leave the outcome as it was.
 LATE_ADDITION = re.compile(
-    r"\b(forgot|forget|should have (?:said|mentioned|told)|i (?:said|answered|pressed|clicked|tapped|put) no|"
-    r"(?:said|answered) no to|one more thing|i lied|(?:was|is)n'?t true|not true|misread|mis-read|"
-    r"wrong|actually,? (?:i|yes|my)|correction|on reflection|come to think)\b"
+    r"\b(forgot|forgotten|forget to (?:say|mention|tell)|should have (?:said|mentioned|told)|"
+    r"i (?:said|answered|pressed|clicked|tapped|put) no|(?:said|answered) no to|one more thing|i lied|"
+    r"(?:was|is)n'?t true|not true|misread|mis-read|(?:answered|answer|said|got|pressed|clicked|tapped|put)"
+    r"(?: \w+){0,3} wrong|wrong (?:answer|button)|actually,? (?:i|yes|my)|correction|on reflection|come to think)\b"
 )
 
 
@@ -243,17 +244,17 @@ def is_correction(text: str) -> bool:
 
 def _tokens(text: str, terms: Iterable[Mention]) -> list[str]:
     """The reply's words, each term in `terms` replaced by one TERM token, denial phrases by "no"."""
-    lowered = normalise(text)
+    lowered = normalise(text).replace(TERM, " ")
     for mention in sorted(terms, key=lambda m: m.start, reverse=True):
         if mention.end > mention.start:
             lowered = f"{lowered[: mention.start]} {TERM} {lowered[mention.end :]}"
     lowered = DENIAL_PHRASES.sub(" no ", lowered)
     tokens: list[str] = []
-    for token in TOKEN.findall(lowered.replace(TERM, " term ")):
+    for token in TOKEN.findall(lowered):
         if token.endswith("'s") and token not in FUNCTION:
             tokens += [token[:-2], "'s"]  # "my girlfriend's mum", "sugar's"
         else:
-            tokens.append(TERM if token == "term" else token)
+            tokens.append(token)
     return tokens
 
 

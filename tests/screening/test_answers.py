@@ -96,6 +96,7 @@ NOT_PLAIN = [
     ("no, my cheeks", "active_skin"),  # a body part
     ("nah my sugars grand", "serious_conditions"),  # words the reading cannot place
     ("no quorzle", "other_health"),
+    ("no term", "other_health"),  # a word that once stood for a term inside the reading
     ("no?", "pregnancy"),  # a question back
 ]
 
@@ -203,13 +204,17 @@ def eligible_after_screen() -> Screening:
         ("I said no to the sunburn question but my nose is still peeling from last weekend", Tier.NOT_SUITABLE),
         ("oh I forgot to mention something from my last operation", Tier.CLINICIAN_REVIEW),
         ("sorry I answered one of those wrong", Tier.CLINICIAN_REVIEW),
+        ("I pressed the wrong button earlier", Tier.CLINICIAN_REVIEW),
     ],
 )
 def test_after_the_outcome_a_late_disclosure_or_correction_changes_it(message: str, tier: Tier) -> None:
     assert evaluate(POLICY, late_addition(POLICY, eligible_after_screen(), read(message))).tier == tier
 
 
-@pytest.mark.parametrize("message", ["thanks!", "how much is it?", "sorry, what's the price again?", "ok great", "bye"])
+@pytest.mark.parametrize(
+    "message",
+    ["thanks!", "how much is it?", "sorry, what's the price again?", "ok great", "bye", "what could go wrong?"],
+)
 def test_after_the_outcome_other_messages_leave_it_alone(message: str) -> None:
     assert evaluate(POLICY, late_addition(POLICY, eligible_after_screen(), read(message))).tier == Tier.ELIGIBLE
 

@@ -36,7 +36,7 @@ from actions.screening.language import Mention, Reading, ShortAnswer, Stance, as
 from actions.screening.policy import Factor, Match, Policy, Tier
 
 # Messages the screen answers on the side and then asks again. Not out_of_scope: no rule
-# answers it during the screen, so it is read as an answer (and gets the hint if unclear).
+# answers it during the screen, so it is read as an answer (and each open factor is asked if unclear).
 SIDE_INTENTS = {"faq", "clinic_info", "bot_challenge", "thank", "greet"}
 # A question is shown at most this often; after that what it left open is asked factor by factor.
 MOST_ASKED = 2

@@ -100,6 +100,7 @@ SUBJECTS = {
     "anyone", "somebody", "anybody",
 }  # fmt: skip
 QUESTION_WORDS = {"what", "how", "when", "why", "which", "who", "where", "whats", "what's", "hows"}
+QUESTION_OPENING = 3  # "roughly how long …": a question word among a sentence's first words
 OPENERS = {"hi", "hello", "hey", "ok", "okay", "so", "and", "also", "but", "um", "hmm", "quick", "question"}
 HYPOTHETICAL = {"if", "whether", "suppose", "supposing", "assuming", "incase", "while", "whilst", "during"}
 HYPOTHETICAL_PHRASES = [("in", "case"), ("what", "about"), ("how", "about"), ("say", "i")]
@@ -259,13 +260,17 @@ def _asked(before: list[str]) -> bool:
     return not any(_has_phrase(statement, cue) for cue in STATEMENT_CUES)
 
 
-def _in_a_question(doc: Doc, clause_end: int, words: list[str]) -> bool:
-    """A clause that ends in "?" and says nothing of the visitor asks about its term ("roughly how
-    long does the skin stay sunburnt-looking after a session?"); "currently acne, does it hurt?"
-    tells, then asks."""
+def _in_a_question(doc: Doc, ent: Span, clause_end: int, words: list[str]) -> bool:
+    """A clause that ends a question and says nothing of the visitor asks about its term ("roughly
+    how long does the skin stay sunburnt-looking after a session?"); "currently acne, does it
+    hurt?" tells, then asks. The sentence must open like a question ("me: type v. how much?" tells)."""
     if clause_end >= len(doc) or doc[clause_end].text != "?":
         return False
-    return not set(words) & (SELF | {"my", "mine"} | ANSWER_WORDS)
+    if set(words) & (SELF | {"my", "mine"} | ANSWER_WORDS):
+        return False
+    start = max((i + 1 for i in range(ent.start) if doc[i].text in {".", "!", "?", ":"}), default=0)
+    opening = [w for w in _words(doc, start, ent.start) if w not in OPENERS][:QUESTION_OPENING]
+    return bool(set(opening) & (QUESTION_WORDS | AUXILIARIES))
 
 
 def _person(word: str) -> str | None:
@@ -349,7 +354,7 @@ def clinical_context(doc: Doc) -> Doc:
         words = before + after
         ended = _ended(words)
         ent._.hedged = _hedged(words)
-        ent._.asked = _asked(before) or _in_a_question(doc, end, words)
+        ent._.asked = _asked(before) or _in_a_question(doc, ent, end, words)
         ent._.ended = ended and not ent._.asked
         ent._.negated = _negated(doc, ent, start, ignored) and not ent._.hedged and not ent._.ended
         if ent.ent_id_ in TAKES_AN_OBJECT:

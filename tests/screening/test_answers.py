@@ -201,7 +201,7 @@ def eligible_after_screen() -> Screening:
         ("I forgot to mention: my piercing is sore and swollen. Is that a problem?", Tier.CLINICIAN_REVIEW),
         ("c sore on my lip rn 😩", Tier.NOT_SUITABLE),
         ("Sorry, I said no to the cold sore question but I do actually get them", Tier.CLINICIAN_REVIEW),
-        ("I said no to the sunburn question but my nose is still peeling from last weekend", Tier.NOT_SUITABLE),
+        ("I said no to the sunburn question but my nose is still red from last weekend", Tier.CLINICIAN_REVIEW),
         ("oh I forgot to mention something from my last operation", Tier.CLINICIAN_REVIEW),
         ("sorry I answered one of those wrong", Tier.CLINICIAN_REVIEW),
         ("I pressed the wrong button earlier", Tier.CLINICIAN_REVIEW),

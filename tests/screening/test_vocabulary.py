@@ -33,7 +33,7 @@ POLICY = default_policy()
         ("my mole has grown", "suspicious_lesion"),
         ("I had sunbeds until a fortnight ago", "recent_tan"),
         ("I stopped going on sunbeds 3 weeks ago", "recent_tan"),
-        ("my nose is still peeling from the beach", "recent_tan"),
+        ("I got burnt at the beach last weekend", "recent_tan"),
         ("my eyebrow piercing is infected", "skin_inflammation"),
         ("I have a defibrillator in my chest", "pacemaker"),
     ],

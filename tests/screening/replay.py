@@ -116,14 +116,14 @@ class Result:
         return found
 
 
-Say = Callable[[str, str], list[dict[str, Any]]]
-Slots = Callable[[str], dict[str, Any]]
+Say = Callable[[str, str], list[dict[str, Any]]]  # a visitor's message in, the bot's messages out
+Tracker = Callable[[str], dict[str, Any]]  # a conversation's tracker as the REST API returns it
 
 
 class Visitor:
     """One profile playing its conversation through `say` (a message in, the bot's messages out)."""
 
-    def __init__(self, profile: dict[str, Any], say: Say, tracker: Callable[[str], dict[str, Any]]) -> None:
+    def __init__(self, profile: dict[str, Any], say: Say, tracker: Tracker) -> None:
         self.profile = profile
         self.sender = f"replay-{profile['id']}-{uuid.uuid4().hex[:8]}"
         self._say = say
@@ -149,7 +149,7 @@ class Visitor:
             if state.get("screening_outcome") or state.get("screening_told"):
                 self.result.verdict_during_pre = True
         replies = self.send(self.profile["opening"])
-        if not self._screen_started(replies):
+        if not self._screen_started():
             self.result.request_misunderstood = True
             replies = self._start_again(replies)
         self._answer_until_done(replies)
@@ -169,7 +169,7 @@ class Visitor:
             tail.append({"text": text})
         return list(reversed(tail))
 
-    def _screen_started(self, replies: list[dict[str, Any]]) -> bool:
+    def _screen_started(self) -> bool:
         state = self.state()
         return state.get("active_loop") == SCREEN_FORM or bool(state.get("screening_told"))
 
@@ -255,9 +255,7 @@ def load_profiles(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return profiles
 
 
-def replay(
-    profiles: list[dict[str, Any]], say: Say, tracker: Callable[[str], dict[str, Any]], workers: int = 4
-) -> Report:
+def replay(profiles: list[dict[str, Any]], say: Say, tracker: Tracker, workers: int = 4) -> Report:
     """Every profile played as its own visitor, a few at a time."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda p: Visitor(p, say, tracker).play(), profiles))
